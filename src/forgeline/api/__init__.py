@@ -1,0 +1,1 @@
+"""The JSON API shell: error envelope, request ids, sessions, pagination, strict schemas."""

@@ -1,0 +1,1 @@
+"""People and access: users, roles, skills, station tokens, sessions, permission checks."""

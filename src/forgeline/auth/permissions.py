@@ -1,0 +1,44 @@
+"""The one permission table: which role may do which action. Pure data, no database.
+
+Actions are "<area>.<verb>". Every route declares the action it needs with `require(action)`;
+a generated test walks every route and every role and checks this table is enforced.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    PLANNER = "planner"
+    OPERATOR = "operator"
+    QUALITY = "quality"
+    SECURITY = "security"
+    LOGISTICS = "logistics"
+    SUPPORT = "support"
+    AUDITOR = "auditor"  # read-only across the plant, including the audit log
+    STATION = "station"  # a machine authenticated by an API token, never a person
+
+
+EVERYONE = frozenset(Role) - {Role.STATION}
+PEOPLE_AND_STATIONS = frozenset(Role)
+
+# action -> roles allowed. Admin is listed explicitly where allowed; there is no implicit superuser.
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "plant.read": PEOPLE_AND_STATIONS,
+    "plant.load": frozenset({Role.ADMIN}),
+    "user.read": frozenset({Role.ADMIN, Role.AUDITOR}),
+    "user.manage": frozenset({Role.ADMIN}),
+    "skill.manage": frozenset({Role.ADMIN, Role.QUALITY}),
+    "token.manage": frozenset({Role.ADMIN}),
+    "audit.read": frozenset({Role.ADMIN, Role.AUDITOR, Role.QUALITY, Role.SECURITY}),
+    "audit.checkpoint": frozenset({Role.ADMIN}),
+    "self.read": PEOPLE_AND_STATIONS,
+}
+
+
+def is_allowed(roles: frozenset[Role] | set[Role], action: str) -> bool:
+    """True when any of the roles may perform the action. Unknown actions are denied."""
+    allowed = PERMISSIONS.get(action)
+    return allowed is not None and not allowed.isdisjoint(roles)

@@ -1,0 +1,1 @@
+"""The command line: one module per command group, all calling the same services as the API."""

@@ -1,0 +1,17 @@
+"""Every domain's tables, imported so that `Base.metadata` is complete.
+
+Alembic's environment and the test fixtures import this module; nothing else should need to.
+"""
+
+from __future__ import annotations
+
+import forgeline.audit.tables
+import forgeline.auth.tables
+import forgeline.plant.tables
+from forgeline.db.base import Base
+
+metadata = Base.metadata
+
+__all__ = ["metadata"]
+# Referenced so linters see the imports as used: each registers its tables on import.
+_DOMAINS = (forgeline.audit.tables, forgeline.auth.tables, forgeline.plant.tables)
