@@ -25,12 +25,23 @@ from forgeline.errors import DomainError
 ENV_PREFIX = "FORGELINE_"
 CONFIG_FILE_ENV = "FORGELINE_CONFIG"
 DEFAULT_CONFIG_FILE = "forgeline.toml"
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
 MIN_SECRET_LENGTH = 32
 # Values people paste from tutorials; refusing them outside development is the point.
 KNOWN_WEAK_SECRETS = frozenset(
-    {"changeme", "change-me", "changethis", "secret", "password", "development", "forgeline",
-     "default", "insecure", "test", "admin"}
+    {
+        "changeme",
+        "change-me",
+        "changethis",
+        "secret",
+        "password",
+        "development",
+        "forgeline",
+        "default",
+        "insecure",
+        "test",
+        "admin",
+    }
 )
 
 
@@ -158,8 +169,8 @@ def _build(environ: dict[str, str]) -> tuple[Settings, dict[str, str]]:
     file_values = _read_config_file(file_path)
     env_values = _env_values(environ)
     merged: dict[str, Any] = {**file_values, **env_values}
-    sources = {name: "default" for name in Settings.model_fields}
-    sources.update({name: f"config file {file_path}" for name in file_values})
+    sources = dict.fromkeys(Settings.model_fields, "default")
+    sources.update(dict.fromkeys(file_values, f"config file {file_path}"))
     sources.update({name: f"environment {ENV_PREFIX}{name.upper()}" for name in env_values})
     try:
         # Values are passed explicitly, so pydantic-settings must not read the environment again.
@@ -207,7 +218,9 @@ def describe_settings(environ: dict[str, str] | None = None) -> list[SettingSour
         rows.append(SettingSource(name, shown, sources[name], field.description or ""))
     rows.append(
         SettingSource(
-            "resolved_database_url", settings.resolved_database_url, "derived",
+            "resolved_database_url",
+            settings.resolved_database_url,
+            "derived",
             "the database actually used",
         )
     )

@@ -36,7 +36,9 @@ def page_params(
 ) -> PageParams:
     cap: int = request.app.state.settings.page_size_max
     if limit > cap:
-        raise invalid("page.limit_too_large", f"limit {limit} is over the maximum of {cap}", max=cap)
+        raise invalid(
+            "page.limit_too_large", f"limit {limit} is over the maximum of {cap}", max=cap
+        )
     return PageParams(limit=limit, offset=offset)
 
 

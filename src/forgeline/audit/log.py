@@ -7,7 +7,6 @@ recompute a leaf from the row. The leaf hash is RFC 9162's H(0x00 || data).
 from __future__ import annotations
 
 import json
-from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -17,9 +16,7 @@ from sqlalchemy.orm import Session
 from forgeline.audit.merkle import leaf_hash
 from forgeline.audit.tables import AuditEntry
 from forgeline.db.base import utcnow
-
-# Set by the HTTP middleware (and by the CLI) so entries carry the request that caused them.
-current_request_id: ContextVar[str | None] = ContextVar("forgeline_request_id", default=None)
+from forgeline.request_context import current_request_id
 
 # Serialises appends on PostgreSQL so that sequence order equals commit order; a checkpoint can
 # then never cover a prefix that a slower transaction later fills in.
@@ -29,6 +26,7 @@ _PG_AUDIT_LOCK_KEY = 0x466F7267  # "Forg"
 def canonical_leaf_data(
     seq: int,
     at: datetime,
+    *,
     actor: str,
     action: str,
     object_type: str,
@@ -37,6 +35,7 @@ def canonical_leaf_data(
     after: dict[str, Any] | None,
     request_id: str | None,
 ) -> bytes:
+    """The bytes a leaf hashes: the entry as JSON with sorted keys, no spaces, UTF-8."""
     document = {
         "seq": seq,
         "at": at.isoformat(timespec="microseconds"),
@@ -55,8 +54,15 @@ def canonical_leaf_data(
 
 def entry_leaf_data(entry: AuditEntry) -> bytes:
     return canonical_leaf_data(
-        entry.seq, entry.at, entry.actor, entry.action, entry.object_type, entry.object_id,
-        entry.before, entry.after, entry.request_id,
+        entry.seq,
+        entry.at,
+        actor=entry.actor,
+        action=entry.action,
+        object_type=entry.object_type,
+        object_id=entry.object_id,
+        before=entry.before,
+        after=entry.after,
+        request_id=entry.request_id,
     )
 
 
@@ -65,9 +71,18 @@ def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if value is None else json.loads(json.dumps(value, default=str))
 
 
-def _next_seq(session: Session) -> int:
+def lock_log(session: Session) -> None:
+    """Hold the log's append lock until the transaction ends.
+
+    On PostgreSQL a transaction-scoped advisory lock (re-entrant within one transaction); on
+    SQLite the boundary's ``BEGIN IMMEDIATE`` already made this transaction the only writer.
+    """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK_KEY})
+
+
+def _next_seq(session: Session) -> int:
+    lock_log(session)
     last = session.execute(text("SELECT max(seq) FROM audit_entry")).scalar()
     return int(last or 0) + 1
 
@@ -89,13 +104,28 @@ def append(
     before_j, after_j = _jsonable(before), _jsonable(after)
     request_id = current_request_id.get()
     data = canonical_leaf_data(
-        seq, at, actor, action, object_type, object_id, before_j, after_j, request_id
+        seq,
+        at,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        before=before_j,
+        after=after_j,
+        request_id=request_id,
     )
     entry = AuditEntry(
-        seq=seq, at=at, actor=actor, action=action, object_type=object_type,
-        object_id=object_id, before=before_j, after=after_j, request_id=request_id,
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        before=before_j,
+        after=after_j,
+        request_id=request_id,
         leaf_hash=leaf_hash(data),
     )
     session.add(entry)
-    session.flush([entry])
+    session.flush()
     return entry

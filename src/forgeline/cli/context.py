@@ -8,21 +8,24 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 from sqlalchemy.orm import Session
 
-from forgeline.audit.log import current_request_id
+from forgeline.auth.principal import SYSTEM_ACTOR
 from forgeline.config import Settings, get_settings
 from forgeline.db.engine import make_engine
 from forgeline.db.session import SessionFactory, make_session_factory, session_scope
 from forgeline.errors import DomainError
+from forgeline.request_context import current_request_id
 
 console = Console()
 err_console = Console(stderr=True)
 JsonOption = typer.Option(False, "--json", help="print machine-readable JSON")
+# How the audit log names whoever runs a command on the server's own shell.
+CLI_ACTOR = f"{SYSTEM_ACTOR}:cli"
 
 
 def settings() -> Settings:
@@ -54,7 +57,7 @@ def unit_of_work(*, write: bool = True) -> Iterator[Session]:
         current_request_id.reset(token)
 
 
-def fail(exc: DomainError) -> typer.Exit:
+def fail(exc: DomainError) -> NoReturn:
     err_console.print(f"[bold red]error[/] [{exc.code}] {exc.message}")
     for key, value in exc.details.items():
         err_console.print(f"  {key}: {value}")
