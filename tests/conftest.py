@@ -142,6 +142,12 @@ def db_url(databases: Databases, backend: str) -> str:
 
 
 @pytest.fixture
+def empty_db_url(databases: Databases, backend: str) -> str:
+    """A fresh database with no tables at all, for code that runs the migrations itself."""
+    return databases.new_url(backend, schema=False)
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return load_settings(
         {

@@ -6,13 +6,22 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
 
 from forgeline import __version__
+from forgeline.admin import pages as admin_pages
+from forgeline.admin import routes as admin_routes
 from forgeline.api.deps import SessionDep
 from forgeline.api.errors import install_error_handlers
 from forgeline.api.schemas import StrictModel
+from forgeline.audit import routes as audit_routes
+from forgeline.auth import pages as auth_pages
+from forgeline.auth import routes as auth_routes
 from forgeline.config import Settings, get_settings
 from forgeline.db.engine import make_engine
 from forgeline.db.migrate import current_revision
 from forgeline.db.session import SessionFactory, make_session_factory
+from forgeline.plant import pages as plant_pages
+from forgeline.plant import routes as plant_routes
+from forgeline.web.assets import mount_static
+from forgeline.web.error_pages import page_or_api_error
 
 API_PREFIX = "/api/v1"
 
@@ -58,9 +67,18 @@ def create_app(
     )
     app.state.settings = settings
     app.state.session_factory = session_factory
-    install_error_handlers(app)
+    # JSON envelope under /api/, HTML error pages (and the sign-in redirect) everywhere else.
+    install_error_handlers(app, page_or_api_error)
+    mount_static(app)
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(_health_router())
+    api.include_router(auth_routes.router)
+    api.include_router(audit_routes.router)
+    api.include_router(admin_routes.router)
+    api.include_router(plant_routes.router)
     app.include_router(api)
+    app.include_router(auth_pages.router)
+    app.include_router(plant_pages.router)
+    app.include_router(admin_pages.router)
     return app

@@ -9,7 +9,7 @@ from forgeline.auth.service import (
     create_station_token,
     create_user,
     grant_skill,
-    has_valid_skill,
+    has_valid_skills,
     revoke_station_token,
     set_disabled,
     station_for_token,
@@ -86,21 +86,26 @@ def test_skill_validity_follows_expiry(db: Session) -> None:
         "cnc",
         today + timedelta(days=30),
         "user:admin",
-        known_station_types={"cnc", "polish"},
+        known_skills={"cnc", "polish"},
     )
-    assert has_valid_skill(db, user.id, "cnc", today)
-    assert has_valid_skill(db, user.id, "cnc", today + timedelta(days=30))
-    assert not has_valid_skill(db, user.id, "cnc", today + timedelta(days=31))
-    assert not has_valid_skill(db, user.id, "polish", today)
+    assert has_valid_skills(db, user.id, ["cnc"], today)
+    assert has_valid_skills(db, user.id, ["cnc"], today + timedelta(days=30))
+    assert not has_valid_skills(db, user.id, ["cnc"], today + timedelta(days=31))
+    assert not has_valid_skills(db, user.id, ["polish"], today)
+    # A station type needing two skills wants both.
+    assert not has_valid_skills(db, user.id, ["cnc", "polish"], today)
+    grant_skill(db, "op", "polish", today + timedelta(days=5), "user:admin")
+    assert has_valid_skills(db, user.id, ["cnc", "polish"], today)
+    assert has_valid_skills(db, user.id, [], today)
 
 
-def test_skill_for_unknown_station_type_or_past_date_refused(db: Session) -> None:
+def test_skill_for_unknown_skill_or_past_date_refused(db: Session) -> None:
     create_user(db, username="op", full_name="Op", roles=["operator"], actor="a")
     with pytest.raises(DomainError) as err:
-        grant_skill(db, "op", "teleporter", date(2099, 1, 1), "a", known_station_types={"cnc"})
-    assert err.value.code == "skill.unknown_station_type"
+        grant_skill(db, "op", "teleporter", date(2099, 1, 1), "a", known_skills={"cnc"})
+    assert err.value.code == "skill.unknown"
     with pytest.raises(DomainError) as err:
-        grant_skill(db, "op", "cnc", date(2000, 1, 1), "a", known_station_types={"cnc"})
+        grant_skill(db, "op", "cnc", date(2000, 1, 1), "a", known_skills={"cnc"})
     assert err.value.code == "skill.expiry_in_past"
 
 

@@ -1,5 +1,6 @@
 """Administration of people and stations: users, roles, operator skills, station tokens.
 
 It sits above the plant so that skills and tokens are checked against the loaded plant
-(a skill names a station type, a token a station), while `forgeline.auth` stays core.
+(a skill is one the plant defines, a token names one of its stations), while `forgeline.auth`
+stays core.
 """

@@ -27,7 +27,7 @@ from forgeline.auth.service import (
     set_disabled,
 )
 from forgeline.errors import DomainError, invalid
-from forgeline.plant.service import station_codes, station_type_codes
+from forgeline.plant.service import skill_codes, station_codes
 from forgeline.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -52,7 +52,7 @@ def _page(
         {
             "users": list_users(session),
             "tokens": list_station_tokens(session, include_revoked=True),
-            "station_types": sorted(station_type_codes(session)),
+            "skill_codes": sorted(skill_codes(session)),
             "stations": sorted(station_codes(session)),
             "roles": ASSIGNABLE_ROLES,
             "error": error,
@@ -129,7 +129,7 @@ def add_skill(
     session: SessionDep,
     principal: SkillManager,
     username: str,
-    station_type: Annotated[str, Form(max_length=64)],
+    skill: Annotated[str, Form(max_length=64)],
     expires_on: Annotated[str, Form(max_length=10)],
 ) -> Response:
     def action() -> None:
@@ -140,10 +140,10 @@ def add_skill(
         grant_skill(
             session,
             username,
-            station_type,
+            skill,
             expiry,
             principal.actor,
-            known_station_types=station_type_codes(session),
+            known_skills=skill_codes(session),
         )
 
     return _attempt(request, session, action)

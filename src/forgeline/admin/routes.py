@@ -35,7 +35,7 @@ from forgeline.auth.service import (
     set_roles,
 )
 from forgeline.auth.tables import User
-from forgeline.plant.service import station_codes, station_type_codes
+from forgeline.plant.service import skill_codes, station_codes
 
 router = APIRouter(tags=["admin"])
 UserReader = Annotated[Principal, Depends(require("user.read"))]
@@ -119,19 +119,19 @@ def add_skill(
     grant_skill(
         session,
         username,
-        body.station_type,
+        body.skill,
         body.expires_on,
         principal.actor,
-        known_station_types=station_type_codes(session),
+        known_skills=skill_codes(session),
     )
     return _refreshed(session, username)
 
 
-@router.delete("/users/{username}/skills/{station_type}", response_model=UserOut)
+@router.delete("/users/{username}/skills/{skill}", response_model=UserOut)
 def remove_skill(
-    username: str, station_type: str, session: SessionDep, principal: SkillManager
+    username: str, skill: str, session: SessionDep, principal: SkillManager
 ) -> UserOut:
-    revoke_skill(session, username, station_type, principal.actor)
+    revoke_skill(session, username, skill, principal.actor)
     return _refreshed(session, username)
 
 

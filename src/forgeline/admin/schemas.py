@@ -10,7 +10,7 @@ from forgeline.api.schemas import StrictModel
 
 
 class SkillOut(StrictModel):
-    station_type: str
+    skill: str
     expires_on: date
     granted_by: str
 
@@ -43,7 +43,7 @@ class RolesUpdate(StrictModel):
 
 
 class SkillGrant(StrictModel):
-    station_type: str = Field(min_length=1, max_length=64)
+    skill: str = Field(min_length=1, max_length=64)
     expires_on: date
 
 

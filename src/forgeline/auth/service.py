@@ -190,38 +190,40 @@ def set_password(
     return user
 
 
+def _held_skill(session: Session, user_id: int, skill: str) -> OperatorSkill | None:
+    return session.scalar(
+        select(OperatorSkill).where(OperatorSkill.user_id == user_id, OperatorSkill.skill == skill)
+    )
+
+
 def grant_skill(
     session: Session,
     username: str,
-    station_type: str,
+    skill: str,
     expires_on: date,
     actor: str,
     *,
-    known_station_types: Collection[str] | None = None,
+    known_skills: Collection[str] | None = None,
 ) -> OperatorSkill:
-    """Qualify a user for a station type until a date (renewing replaces the expiry)."""
-    if known_station_types is not None and station_type not in known_station_types:
+    """Certify a user for a skill of the plant until a date (renewing replaces the expiry).
+
+    Station types name the skills they need; an operator may work at a station only while
+    holding every one of them unexpired.
+    """
+    if known_skills is not None and skill not in known_skills:
         raise invalid(
-            "skill.unknown_station_type",
-            f"no station type {station_type!r} in the plant",
-            allowed=sorted(known_station_types),
+            "skill.unknown", f"no skill {skill!r} in the plant", allowed=sorted(known_skills)
         )
     if expires_on <= utcnow().date():
         raise invalid("skill.expiry_in_past", f"expiry {expires_on} must be after today")
     user = get_user(session, username)
-    skill = session.scalar(
-        select(OperatorSkill).where(
-            OperatorSkill.user_id == user.id, OperatorSkill.station_type == station_type
-        )
-    )
-    before = None if skill is None else {"expires_on": skill.expires_on.isoformat()}
-    if skill is None:
-        skill = OperatorSkill(
-            user_id=user.id, station_type=station_type, expires_on=expires_on, granted_by=actor
-        )
-        session.add(skill)
+    held = _held_skill(session, user.id, skill)
+    before = None if held is None else {"skill": skill, "expires_on": held.expires_on.isoformat()}
+    if held is None:
+        held = OperatorSkill(user_id=user.id, skill=skill, expires_on=expires_on, granted_by=actor)
+        session.add(held)
     else:
-        skill.expires_on, skill.granted_by, skill.granted_at = expires_on, actor, utcnow()
+        held.expires_on, held.granted_by, held.granted_at = expires_on, actor, utcnow()
     session.flush()
     append(
         session,
@@ -230,41 +232,40 @@ def grant_skill(
         object_type="user",
         object_id=username,
         before=before,
-        after={"station_type": station_type, "expires_on": expires_on.isoformat()},
+        after={"skill": skill, "expires_on": expires_on.isoformat()},
     )
-    return skill
+    return held
 
 
-def revoke_skill(session: Session, username: str, station_type: str, actor: str) -> None:
+def revoke_skill(session: Session, username: str, skill: str, actor: str) -> None:
     user = get_user(session, username)
-    skill = session.scalar(
-        select(OperatorSkill).where(
-            OperatorSkill.user_id == user.id, OperatorSkill.station_type == station_type
-        )
-    )
-    if skill is None:
-        raise not_found("skill.not_found", f"{username} holds no skill for {station_type!r}")
-    session.delete(skill)
+    held = _held_skill(session, user.id, skill)
+    if held is None:
+        raise not_found("skill.not_found", f"{username} holds no skill {skill!r}")
+    session.delete(held)
     append(
         session,
         actor=actor,
         action="skill.revoked",
         object_type="user",
         object_id=username,
-        before={"station_type": station_type, "expires_on": skill.expires_on.isoformat()},
+        before={"skill": skill, "expires_on": held.expires_on.isoformat()},
     )
 
 
-def has_valid_skill(session: Session, user_id: int, station_type: str, on: date) -> bool:
-    """True when the user holds an unexpired skill for the station type on the given day."""
-    found = session.scalar(
-        select(OperatorSkill.id).where(
+def has_valid_skills(session: Session, user_id: int, skills: Collection[str], on: date) -> bool:
+    """True when the user holds every one of the skills, unexpired on the given day."""
+    wanted = set(skills)
+    if not wanted:
+        return True
+    held = session.scalars(
+        select(OperatorSkill.skill).where(
             OperatorSkill.user_id == user_id,
-            OperatorSkill.station_type == station_type,
+            OperatorSkill.skill.in_(wanted),
             OperatorSkill.expires_on >= on,
         )
-    )
-    return found is not None
+    ).all()
+    return wanted <= set(held)
 
 
 def create_station_token(

@@ -29,19 +29,22 @@ class User(Base):
     last_login_at: Mapped[datetime | None]
 
     skills: Mapped[list[OperatorSkill]] = relationship(
-        back_populates="user", order_by="OperatorSkill.station_type"
+        back_populates="user", order_by="OperatorSkill.skill"
     )
 
 
 class OperatorSkill(Base):
-    """A qualification to work at one station type, valid until it expires (training matters)."""
+    """A certified skill (a code from the plant definition), valid until it expires.
+
+    The plant is built on training new people: skills expire and must be renewed.
+    """
 
     __tablename__ = "auth_operator_skill"
-    __table_args__ = (UniqueConstraint("user_id", "station_type"),)
+    __table_args__ = (UniqueConstraint("user_id", "skill"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("auth_user.id", ondelete="CASCADE"))
-    station_type: Mapped[str] = mapped_column(String(64))
+    skill: Mapped[str] = mapped_column(String(64))
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
     granted_by: Mapped[str] = mapped_column(String(200))
     expires_on: Mapped[date] = mapped_column(Date)

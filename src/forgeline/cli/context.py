@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.orm import Session
 
 from forgeline.auth.principal import SYSTEM_ACTOR
@@ -58,9 +59,10 @@ def unit_of_work(*, write: bool = True) -> Iterator[Session]:
 
 
 def fail(exc: DomainError) -> NoReturn:
-    err_console.print(f"[bold red]error[/] [{exc.code}] {exc.message}")
+    # Codes look like markup ("[user.exists]"), so everything we did not write is escaped.
+    err_console.print(f"[bold red]error[/] {escape(f'[{exc.code}]')} {escape(exc.message)}")
     for key, value in exc.details.items():
-        err_console.print(f"  {key}: {value}")
+        err_console.print(f"  {escape(key)}: {escape(str(value))}")
     raise typer.Exit(code=1)
 
 

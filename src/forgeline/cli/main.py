@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from forgeline.cli import config_cmd, server
+from forgeline.cli import audit_cmd, config_cmd, plant_cmd, server, token_cmd, user_cmd
 
 app = typer.Typer(
     name="forgeline",
@@ -13,4 +13,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(user_cmd.app, name="user")
+app.add_typer(token_cmd.app, name="token")
+app.add_typer(plant_cmd.app, name="plant")
 server.register(app)

@@ -18,11 +18,11 @@ from forgeline.auth.service import (
     set_password,
 )
 from forgeline.cli.context import CLI_ACTOR, JsonOption, console, print_json, unit_of_work
-from forgeline.plant.service import station_type_codes
+from forgeline.plant.service import skill_codes
 
 app = typer.Typer(help="Manage users, roles and operator skills.", no_args_is_help=True)
 skill_app = typer.Typer(
-    help="Operator skills (qualification per station type).", no_args_is_help=True
+    help="Operator skills (certifications the plant defines, with expiry).", no_args_is_help=True
 )
 app.add_typer(skill_app, name="skill")
 
@@ -70,7 +70,7 @@ def list_(as_json: bool = JsonOption) -> None:
             state = "[red]disabled[/]"
         elif u.locked_until:
             state = "[yellow]locked[/]"
-        skills = ", ".join(f"{s.station_type} (to {s.expires_on})" for s in u.skills)
+        skills = ", ".join(f"{s.skill} (to {s.expires_on})" for s in u.skills)
         table.add_row(u.username, u.full_name, ", ".join(u.roles), u.badge or "", state, skills)
     console.print(table)
 
@@ -105,10 +105,10 @@ def reset_password(username: str) -> None:
 @skill_app.command("grant")
 def skill_grant(
     username: str,
-    station_type: str,
+    skill: str,
     until: str = typer.Option(..., "--until", help="expiry date, YYYY-MM-DD"),
 ) -> None:
-    """Qualify an operator for a station type of the loaded plant until a date."""
+    """Certify a user for one of the plant's skills until a date (renewing moves the expiry)."""
     try:
         expires = date.fromisoformat(until)
     except ValueError:
@@ -119,17 +119,17 @@ def skill_grant(
         grant_skill(
             session,
             username,
-            station_type,
+            skill,
             expires,
             CLI_ACTOR,
-            known_station_types=station_type_codes(session),
+            known_skills=skill_codes(session),
         )
-    console.print(f"{username} may work at {station_type} stations until {expires}.")
+    console.print(f"{username} holds skill {skill} until {expires}.")
 
 
 @skill_app.command("revoke")
-def skill_revoke(username: str, station_type: str) -> None:
+def skill_revoke(username: str, skill: str) -> None:
     """Withdraw an operator's skill for a station type."""
     with unit_of_work() as session:
-        revoke_skill(session, username, station_type, CLI_ACTOR)
-    console.print(f"Revoked {username}'s skill for {station_type}.")
+        revoke_skill(session, username, skill, CLI_ACTOR)
+    console.print(f"Revoked {username}'s skill for {skill}.")
