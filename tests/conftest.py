@@ -28,6 +28,8 @@ from forgeline.config import Settings, load_settings
 from forgeline.db.engine import make_engine
 from forgeline.models import metadata
 
+pytest_plugins = ["tests.identities"]
+
 PG_ADMIN_URL = os.environ.get(
     "FORGELINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

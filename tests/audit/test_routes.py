@@ -14,7 +14,7 @@ from forgeline.audit import merkle
 from forgeline.audit.checkpoint import checkpoint
 from forgeline.config import Settings
 from tests.audit.conftest import fill
-from tests.auth.conftest import make_user, signed_in_headers
+from tests.identities import make_user, signed_in_headers
 
 API = "/api/v1/audit"
 

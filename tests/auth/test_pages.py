@@ -4,7 +4,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from forgeline.auth.deps import SESSION_COOKIE
-from tests.auth.conftest import PASSWORD, make_user
+from tests.identities import PASSWORD, make_user
 
 
 def _login_form(client: TestClient, next_path: str = "/") -> str:
@@ -129,3 +129,21 @@ def test_bad_bearer_token_is_401(client: TestClient) -> None:
     response = client.get("/api/v1/me", headers={"Authorization": "Bearer flst_nope"})
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "auth.invalid_token"
+
+
+def test_one_time_password_holder_can_do_nothing_else(client: TestClient, db: Session) -> None:
+    from forgeline.auth.service import create_user
+
+    _user, one_time = create_user(
+        db, username="fresh", full_name="Fresh", roles=["admin"], actor="a"
+    )
+    db.commit()
+    assert one_time
+    _sign_in(client, "fresh", one_time)
+    page = client.get("/admin", follow_redirects=False)
+    assert page.status_code == 303
+    assert page.headers["location"] == "/account/password?next=/admin"
+    api = client.get("/api/v1/users")
+    assert api.status_code == 403
+    assert api.json()["error"]["code"] == "auth.password_change_required"
+    assert client.get("/api/v1/me").status_code == 200

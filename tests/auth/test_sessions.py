@@ -9,7 +9,7 @@ from forgeline.auth.sessions import principal_for_session, sign_in, sign_out
 from forgeline.auth.tables import WebSession
 from forgeline.config import Settings
 from forgeline.db.base import utcnow
-from tests.auth.conftest import PASSWORD, make_user
+from tests.identities import PASSWORD, make_user
 
 
 def test_sign_in_opens_a_session_that_resolves_to_the_user(db: Session, settings: Settings) -> None:

@@ -24,6 +24,8 @@ from forgeline.errors import DomainError, ErrorKind, forbidden
 SESSION_COOKIE = "forgeline_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+# The one action open to someone who must still replace a one-time password.
+SELF_ACTION = "self.read"
 
 
 async def _presented_csrf(request: Request) -> str:
@@ -87,6 +89,11 @@ def require(action: str) -> Callable[..., Principal]:
                 "sign in or present an API token",
                 {"action": action},
                 ErrorKind.UNAUTHENTICATED,
+            )
+        if principal.must_change_password and action != SELF_ACTION:
+            raise forbidden(
+                "auth.password_change_required",
+                "choose a new password first: the current one was issued for one use",
             )
         if not principal.can(action):
             raise forbidden(

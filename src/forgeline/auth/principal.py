@@ -20,6 +20,8 @@ class Principal:
     display_name: str
     roles: frozenset[Role]
     user_id: int | None = None
+    # A one-time password is still in use: nothing but choosing a new one is allowed.
+    must_change_password: bool = False
     # Set for browser sessions only; forms must echo it back (CSRF).
     csrf_token: str | None = field(default=None, repr=False)
 

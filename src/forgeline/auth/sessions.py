@@ -142,6 +142,7 @@ def principal_for_user(user: User, *, csrf: str | None = None) -> Principal:
         roles=frozenset(Role(r) for r in user.roles),
         user_id=user.id,
         csrf_token=csrf,
+        must_change_password=user.must_change_password,
     )
 
 

@@ -19,6 +19,9 @@ from forgeline.web.templating import render
 
 API_PATH_PREFIX = "/api/"
 LOGIN_PATH = "/login"
+PASSWORD_PATH = "/account/password"  # noqa: S105 - a URL path
+# Raised by auth for a person still holding a one-time password; pages send them to change it.
+PASSWORD_CHANGE_CODE = "auth.password_change_required"  # noqa: S105 - an error code
 
 # Titles people read; the code stays visible on the page for support.
 _TITLES = {
@@ -55,23 +58,21 @@ def is_api_path(path: str) -> bool:
     return path == API_PATH_PREFIX.rstrip("/") or path.startswith(API_PATH_PREFIX)
 
 
-def login_url(request: Request) -> str:
-    """/login?next=<the page asked for>; only a local path ever goes into `next`."""
+def login_url(request: Request, page: str = LOGIN_PATH) -> str:
+    """<page>?next=<the page asked for>; only a local path ever goes into `next`."""
     wanted = request.url.path
     if request.url.query:
         wanted += "?" + request.url.query
-    return f"{LOGIN_PATH}?next={quote(wanted, safe='/')}"
+    return f"{page}?next={quote(wanted, safe='/')}"
 
 
-def _to_login(request: Request) -> Response:
+def _send_to(request: Request, page: str, status: int) -> Response:
+    target = login_url(request, page)
     if request.headers.get("HX-Request") == "true":
-        # An htmx fragment request must not swap the login form into part of a page; htmx
+        # An htmx fragment request must not swap a whole form into part of a page; htmx
         # follows HX-Redirect with a full navigation whatever the status.
-        return Response(
-            status_code=ErrorKind.UNAUTHENTICATED.http_status,
-            headers={"HX-Redirect": login_url(request)},
-        )
-    return RedirectResponse(login_url(request), status_code=303)
+        return Response(status_code=status, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
 
 
 async def page_or_api_error(request: Request, exc: Exception) -> Response:
@@ -80,7 +81,9 @@ async def page_or_api_error(request: Request, exc: Exception) -> Response:
         return await api_error(request, exc)
     answer = error_answer(request, exc)
     if answer.status == ErrorKind.UNAUTHENTICATED.http_status:
-        return _to_login(request)
+        return _send_to(request, LOGIN_PATH, answer.status)
+    if answer.code == PASSWORD_CHANGE_CODE:
+        return _send_to(request, PASSWORD_PATH, answer.status)
     return render(
         request,
         "error.html",

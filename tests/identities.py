@@ -1,4 +1,4 @@
-"""Fixtures for acting as people of each role and as stations."""
+"""Acting as people of each role and as stations: helpers and fixtures (a plugin of conftest)."""
 
 from __future__ import annotations
 
