@@ -20,6 +20,10 @@ from forgeline.db.migrate import current_revision
 from forgeline.db.session import SessionFactory, make_session_factory
 from forgeline.plant import pages as plant_pages
 from forgeline.plant import routes as plant_routes
+from forgeline.production import hold_routes, master_routes, performance_routes
+from forgeline.production import routes as event_routes
+from forgeline.trace import pages as trace_pages
+from forgeline.trace import routes as trace_routes
 from forgeline.web.assets import mount_static
 from forgeline.web.error_pages import page_or_api_error
 
@@ -77,8 +81,14 @@ def create_app(
     api.include_router(audit_routes.router)
     api.include_router(admin_routes.router)
     api.include_router(plant_routes.router)
+    api.include_router(master_routes.router)
+    api.include_router(hold_routes.router)
+    api.include_router(performance_routes.router)
+    api.include_router(trace_routes.router)
+    api.include_router(event_routes.router)
     app.include_router(api)
     app.include_router(auth_pages.router)
     app.include_router(plant_pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(trace_pages.router)
     return app

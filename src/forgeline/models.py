@@ -8,10 +8,16 @@ from __future__ import annotations
 import forgeline.audit.tables
 import forgeline.auth.tables
 import forgeline.plant.tables
+import forgeline.production.tables
 from forgeline.db.base import Base
 
 metadata = Base.metadata
 
 __all__ = ["metadata"]
 # Referenced so linters see the imports as used: each registers its tables on import.
-_DOMAINS = (forgeline.audit.tables, forgeline.auth.tables, forgeline.plant.tables)
+_DOMAINS = (
+    forgeline.audit.tables,
+    forgeline.auth.tables,
+    forgeline.plant.tables,
+    forgeline.production.tables,
+)

@@ -35,6 +35,18 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "audit.read": frozenset({Role.ADMIN, Role.AUDITOR, Role.QUALITY, Role.SECURITY}),
     "audit.checkpoint": frozenset({Role.ADMIN}),
     "self.read": PEOPLE_AND_STATIONS,
+    # Production master data, holds and performance reports.
+    "production.read": EVERYONE,
+    "workorder.manage": frozenset({Role.PLANNER, Role.ADMIN}),
+    "material.manage": frozenset({Role.PLANNER, Role.LOGISTICS, Role.ADMIN}),
+    # Bath chemistry is recorded where it is measured: furnace operators, the lab, the furnace.
+    "bath.manage": frozenset({Role.OPERATOR, Role.QUALITY, Role.ADMIN, Role.STATION}),
+    "hold.place": frozenset({Role.QUALITY, Role.OPERATOR, Role.ADMIN, Role.STATION}),
+    # No admin: releasing product from quarantine is a quality decision only.
+    "hold.release": frozenset({Role.QUALITY}),
+    "trace.read": EVERYONE,
+    # The batch event path of stations, connectors and the simulator (and people keying in).
+    "events.ingest": frozenset({Role.STATION, Role.OPERATOR, Role.ADMIN, Role.QUALITY}),
 }
 
 

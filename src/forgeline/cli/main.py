@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from forgeline.cli import audit_cmd, config_cmd, plant_cmd, server, token_cmd, user_cmd
+from forgeline.cli import (
+    audit_cmd,
+    config_cmd,
+    events_cmd,
+    plant_cmd,
+    server,
+    token_cmd,
+    trace_cmd,
+    user_cmd,
+)
 
 app = typer.Typer(
     name="forgeline",
@@ -17,4 +26,6 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(user_cmd.app, name="user")
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(plant_cmd.app, name="plant")
+app.add_typer(events_cmd.app, name="events")
+app.command("trace")(trace_cmd.trace)
 server.register(app)

@@ -1,0 +1,279 @@
+"""Ingest throughput: batches of 10,000 mixed events through the service and the HTTP path.
+
+Run: .venv/bin/python bench/ingest.py [--batches N] [--sqlite-only] [--profile]
+
+For each backend (a fresh SQLite file; PostgreSQL when reachable, in a scratch database dropped
+afterwards) it loads the default plant and operators, then ingests N batches of 10,000 events
+(starts, track-ins and track-outs along CG-STD, measurements) with `ingest` inside a write
+`session_scope` as the API does, and then N batches over HTTP. The baseline, measured in the
+same run, is the raw driver inserting the same number of rows with no checks at all (sqlite3
+executemany; psycopg COPY), so the ratio says what the checks and bookkeeping cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import platform
+import pstats
+import secrets
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from collections import deque
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from forgeline.app import create_app
+from forgeline.auth.permissions import Role
+from forgeline.auth.principal import SYSTEM_ACTOR, Principal, PrincipalKind
+from forgeline.auth.service import create_station_token, create_user, grant_skill
+from forgeline.config import load_settings
+from forgeline.db.engine import make_engine
+from forgeline.db.session import make_session_factory, session_scope
+from forgeline.models import metadata
+from forgeline.plant.service import DEFAULT_PLANT, load_definition_file
+from forgeline.production.ingest import ingest
+
+BATCH = 10_000
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+GTIN = "08901234500019"
+OPERATORS = [f"op{i}" for i in range(4)]
+STATION = Principal(PrincipalKind.STATION, "LINE-GW", "line gateway", frozenset({Role.STATION}))
+FIRST = [("IQC", "IQC-01", "SHEET-THK", 0.57), ("CUT", "CUT-01", "BLANK-L", 0.01)]
+LATER = [("CNC", "CNC-01", "OUT-L", 0.0), ("POLISH", "POL-01", "THK", 0.55),
+         ("CLN1", "CLN-01", "PARTICLES", 3.0)]  # fmt: skip
+
+
+class Workload:
+    """Pieces flowing down CG-STD: each batch starts new pieces and advances earlier ones."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix, self.serial = prefix, 0
+        self.at = datetime(2026, 1, 5, tzinfo=UTC)
+        self.waiting: deque[str] = deque()
+
+    def _event(self, event_type: str, /, **fields: Any) -> dict[str, Any]:
+        self.at += timedelta(milliseconds=10)
+        return {
+            "event_id": str(uuid.uuid4()),
+            "type": event_type,
+            "at": self.at.isoformat(),
+            **fields,
+        }
+
+    def _visits(self, uid: str, steps: list[tuple[str, str, str, float]], n: int) -> list[Any]:
+        events = []
+        for i, (_, station, characteristic, value) in enumerate(steps):
+            operator = OPERATORS[(n + i) % len(OPERATORS)]
+            events.append(self._event("track_in", uid=uid, station=station, operator=operator))
+            events.append(self._event("measurement", uid=uid, station=station,
+                                      characteristic=characteristic, value=value))  # fmt: skip
+            events.append(self._event("track_out", uid=uid, station=station, result="pass"))
+        return events
+
+    def batch(self) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        advancing = min(len(self.waiting), 588)  # 9 events each; new pieces 7 each
+        for n in range(advancing):
+            events += self._visits(self.waiting.popleft(), LATER, n)
+        started = []
+        while len(events) + 7 <= BATCH:
+            self.serial += 1
+            uid = f"(01){GTIN}(21){self.prefix}{self.serial:08d}"
+            events.append(self._event("start", uid=uid, product="CG-AUR-A55", kind="glass"))
+            events += self._visits(uid, FIRST, self.serial)
+            started.append(uid)
+        while len(events) < BATCH:
+            events.append(self._event("equipment_state", station="CNC-02", state="productive"))
+        self.waiting.extend(started)
+        return events
+
+
+def prepare(url: str) -> str:
+    """Schema, default plant, skilled operators, and a station token for the HTTP path."""
+    engine = make_engine(url)
+    metadata.create_all(engine)
+    settings_key = secrets.token_urlsafe(48)
+    with session_scope(make_session_factory(engine), write=True) as session:
+        plant = load_definition_file(session, DEFAULT_PLANT, SYSTEM_ACTOR)
+        for name in OPERATORS:
+            create_user(session, username=name, full_name=name, roles=["operator"],
+                        actor=SYSTEM_ACTOR, password="plant-floor-passphrase")  # fmt: skip
+            for skill in plant.definition.skills:
+                grant_skill(session, name, skill.code, date(2099, 1, 1), SYSTEM_ACTOR)
+    engine.dispose()
+    return settings_key
+
+
+def service_rate(url: str, batches: list[list[dict[str, Any]]], profile: bool) -> dict[str, Any]:
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    seconds, outcomes = [], {"accepted": 0, "duplicate": 0, "rejected": 0}
+    profiler = cProfile.Profile() if profile else None
+    for events in batches:
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        with session_scope(factory, write=True) as session:
+            report = ingest(session, events, STATION)
+        if profiler:
+            profiler.disable()
+        seconds.append(time.perf_counter() - started)
+        for key in outcomes:
+            outcomes[key] += report.count(key)
+    engine.dispose()
+    if profiler:
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(35)
+    return _rate(seconds, outcomes)
+
+
+def http_rate(url: str, secret_key: str, batches: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    settings = load_settings({"FORGELINE_ENVIRONMENT": "test", "FORGELINE_SECRET_KEY": secret_key,
+                              "FORGELINE_DATA_DIR": tempfile.mkdtemp()})  # fmt: skip
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with session_scope(factory, write=True) as session:
+        token, _ = create_station_token(session, "CNC-01", SYSTEM_ACTOR, secret_key)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    seconds, outcomes = [], {"accepted": 0, "duplicate": 0, "rejected": 0}
+    with TestClient(create_app(settings, factory)) as client:
+        for events in batches:
+            body = json.dumps(events).encode()
+            started = time.perf_counter()
+            answer = client.post("/api/v1/events", content=body, headers=headers)
+            seconds.append(time.perf_counter() - started)
+            answer.raise_for_status()
+            for key in outcomes:
+                outcomes[key] += answer.json()[key]
+    engine.dispose()
+    return _rate(seconds, outcomes)
+
+
+def _rate(seconds: list[float], outcomes: dict[str, int]) -> dict[str, Any]:
+    total = sum(outcomes.values())
+    return {"events": total, "seconds": round(sum(seconds), 3),
+            "events_per_s": round(total / sum(seconds)), **outcomes}  # fmt: skip
+
+
+RAW_COLUMNS = (
+    "unit_id, operation_code, station_code, characteristic_code, value, lsl, usl, measured_at"
+)
+
+
+def _raw_rows(count: int) -> list[tuple[Any, ...]]:
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
+    return [(i, "CNC", "CNC-01", "OUT-L", 0.01, -0.05, 0.05, now) for i in range(count)]
+
+
+def raw_sqlite_rate(directory: Path, batches: int) -> dict[str, Any]:
+    """The driver alone: executemany of 10,000 rows a transaction, same pragmas as Forgeline."""
+    conn = sqlite3.connect(directory / "raw.db", isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
+        conn.execute(f"PRAGMA {pragma}")
+    conn.execute(f"CREATE TABLE raw (id INTEGER PRIMARY KEY, {RAW_COLUMNS})")
+    rows, started = _raw_rows(BATCH), time.perf_counter()
+    for _ in range(batches):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(f"INSERT INTO raw ({RAW_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)", rows)
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return {"rows": BATCH * batches, "seconds": round(elapsed, 3),
+            "rows_per_s": round(BATCH * batches / elapsed)}  # fmt: skip
+
+
+def raw_pg_rate(url: str, batches: int) -> dict[str, Any]:
+    """The driver alone: psycopg COPY of 10,000 rows a transaction."""
+    import psycopg
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    rows = _raw_rows(BATCH)
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "CREATE TABLE raw (id bigserial PRIMARY KEY, unit_id bigint, operation_code text, "
+            "station_code text, characteristic_code text, value float8, lsl float8, usl float8, "
+            "measured_at timestamp)"
+        )
+        conn.commit()
+        started = time.perf_counter()
+        for _ in range(batches):
+            with conn.cursor().copy(f"COPY raw ({RAW_COLUMNS}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            conn.commit()
+        elapsed = time.perf_counter() - started
+    return {"rows": BATCH * batches, "seconds": round(elapsed, 3),
+            "rows_per_s": round(BATCH * batches / elapsed)}  # fmt: skip
+
+
+def run_backend(url: str, raw: dict[str, Any], batches: int, profile: bool) -> dict[str, Any]:
+    key = prepare(url)
+    work = Workload("S")
+    service = service_rate(url, [work.batch() for _ in range(batches)], profile)
+    http = http_rate(url, key, [work.batch() for _ in range(batches)])
+    return {
+        "service": service,
+        "http": http,
+        "raw_driver": raw,
+        "service_vs_raw": round(service["events_per_s"] / raw["rows_per_s"], 3),
+        "http_vs_raw": round(http["events_per_s"] / raw["rows_per_s"], 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, default=5)
+    parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="cProfile the service path")
+    args = parser.parse_args()
+    results: dict[str, Any] = {
+        "benchmark": "ingest",
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "batch_size": BATCH,
+        "batches": args.batches,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        raw = raw_sqlite_rate(directory, args.batches)
+        url = f"sqlite:///{directory / 'bench.db'}"
+        results["sqlite"] = run_backend(url, raw, args.batches, args.profile)
+    if not args.sqlite_only:
+        results["postgresql"] = _postgres(args.batches, args.profile)
+    print(json.dumps(results, indent=2))
+
+
+def _postgres(batches: int, profile: bool) -> dict[str, Any] | str:
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        return f"skipped: PostgreSQL unreachable at {PG_URL} ({type(exc).__name__})"
+    name = f"fl_bench_{secrets.token_hex(4)}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        return run_backend(url, raw_pg_rate(url, batches), batches, profile)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

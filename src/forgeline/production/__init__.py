@@ -1,0 +1,1 @@
+"""Production execution: units, lots, carriers, batches, operations, holds, ingest, OEE, yield."""

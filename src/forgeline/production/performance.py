@@ -1,0 +1,303 @@
+"""OEE from recorded equipment states and track-outs, per station, line, station type or shift.
+
+Equipment states come from ``equipment_state`` (a state lasts until the station's next change);
+counts from ``operation_record`` track-outs in the window (total = every result, good = pass).
+The arithmetic is `forgeline.production.oee` (ISO 22400-2 over SEMI E10 states). Time before a
+station's first known state is unknown and counts nowhere. Yield, scrap and WIP: `yields.py`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from forgeline.db.base import utcnow
+from forgeline.errors import DomainError, invalid
+from forgeline.plant.service import current_revision
+from forgeline.plant.tables import PlantStation
+from forgeline.production.oee import (
+    E10State,
+    Oee,
+    OeeInputs,
+    StateInterval,
+    compute_oee,
+    ideal_piece_cycle_s,
+    state_times,
+    station_inputs,
+)
+from forgeline.production.routing import Result
+from forgeline.production.tables import EquipmentState, OperationRecord
+
+MAX_WINDOW = timedelta(days=366)
+MAX_SHIFT_WINDOW = timedelta(days=31)  # one count query per shift instance
+
+
+class OeeGroup(StrEnum):
+    STATION = "station"
+    LINE = "line"
+    STATION_TYPE = "station_type"
+    SHIFT = "shift"
+
+
+@dataclass(frozen=True)
+class StationInfo:
+    """What OEE needs of a station from the plant definition."""
+
+    code: str
+    line_code: str
+    station_type: str
+    ideal_piece_s: float
+
+
+@dataclass(frozen=True)
+class OeeRow:
+    key: str  # the station, line, station type or shift code
+    stations: int  # stations with data that contributed
+    oee: Oee
+
+
+@dataclass(frozen=True)
+class Counts:
+    total: int = 0
+    good: int = 0
+
+
+def check_window(since: datetime, until: datetime, limit: timedelta = MAX_WINDOW) -> None:
+    """Refuse naive, inverted or over-long report windows."""
+    if since.tzinfo is None or until.tzinfo is None:
+        raise invalid("performance.window_naive", "since and until need a time zone")
+    if until <= since:
+        raise invalid("performance.window_invalid", "until must be after since")
+    if until - since > limit:
+        raise invalid(
+            "performance.window_too_long",
+            f"the window is over {limit.days} days",
+            max_days=limit.days,
+        )
+
+
+def plant_stations(session: Session) -> dict[str, StationInfo]:
+    """The current revision's stations with the ideal seconds per piece of each."""
+    revision = current_revision(session).number
+    rows = session.scalars(select(PlantStation).where(PlantStation.revision == revision))
+    return {
+        s.code: StationInfo(
+            s.code,
+            s.line_code,
+            s.station_type,
+            ideal_piece_cycle_s(
+                s.ideal_cycle_s,
+                capacity=s.capacity,
+                batch_size=s.batch_size if s.mode == "batch" else None,
+            ),
+        )
+        for s in rows
+    }
+
+
+def _state(value: str) -> E10State | None:
+    try:
+        return E10State.parse(value)
+    except DomainError:
+        return None  # a state we cannot read counts as unknown time, not as a failed report
+
+
+def state_intervals(
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    stations: Iterable[str],
+    now: datetime | None = None,
+) -> dict[str, list[StateInterval]]:
+    """Each station's states within [since, min(until, now)), as contiguous intervals.
+
+    The state in force at `since` is the station's last change before it, found with one
+    index-backed correlated subquery per station (never a scan of the whole history).
+    """
+    codes = sorted(set(stations))
+    end = min(until, now or utcnow())
+    if not codes or end <= since:
+        return {}
+    es = EquipmentState
+    prior = (
+        select(es.state)
+        .where(es.station_code == PlantStation.code, es.started_at < since)
+        .order_by(es.started_at.desc(), es.id.desc())
+        .limit(1)
+        .correlate(PlantStation)
+        .scalar_subquery()
+    )
+    revision = current_revision(session).number
+    current: dict[str, tuple[E10State | None, datetime]] = {
+        code: (None if state is None else _state(state), since)
+        for code, state in session.execute(
+            select(PlantStation.code, prior).where(
+                PlantStation.revision == revision, PlantStation.code.in_(codes)
+            )
+        )
+    }
+    changes = session.execute(
+        select(es.station_code, es.state, es.started_at)
+        .where(es.station_code.in_(codes), es.started_at >= since, es.started_at < end)
+        .order_by(es.station_code, es.started_at, es.id)
+    )
+    intervals: dict[str, list[StateInterval]] = defaultdict(list)
+    for code, state, started_at in changes:
+        previous, start = current.get(code, (None, since))
+        if previous is not None and start < started_at:
+            intervals[code].append(StateInterval(previous, start, started_at))
+        current[code] = (_state(state), started_at)
+    for code, (last, start) in current.items():
+        if last is not None and start < end:
+            intervals[code].append(StateInterval(last, start, end))
+    return dict(intervals)
+
+
+def track_out_counts(session: Session, *, since: datetime, until: datetime) -> dict[str, Counts]:
+    """Track-outs per station in [since, until): every result, and those that passed."""
+    record = OperationRecord
+    rows = session.execute(
+        select(
+            record.station_code,
+            func.count(),
+            func.sum(case((record.result == Result.PASS.value, 1), else_=0)),
+        )
+        .where(
+            record.track_out_at >= since,
+            record.track_out_at < until,
+            record.result.is_not(None),
+        )
+        .group_by(record.station_code)
+    )
+    return {code: Counts(int(total), int(good or 0)) for code, total, good in rows}
+
+
+def _station_inputs(
+    stations: dict[str, StationInfo],
+    intervals: dict[str, list[StateInterval]],
+    counts: dict[str, Counts],
+    start: datetime,
+    end: datetime,
+) -> dict[str, OeeInputs]:
+    """Inputs of every station with any state time or output in [start, end)."""
+    result: dict[str, OeeInputs] = {}
+    for code in sorted(set(intervals) | set(counts)):
+        info = stations.get(code)
+        if info is None:
+            continue  # a station no longer in the plant: its ideal cycle is unknown
+        clipped = [c for i in intervals.get(code, []) if (c := i.clipped(start, end))]
+        count = counts.get(code, Counts())
+        result[code] = station_inputs(
+            state_times(clipped),
+            ideal_piece_s=info.ideal_piece_s,
+            total_count=count.total,
+            good_count=min(count.good, count.total),
+        )
+    return result
+
+
+def _grouped(
+    inputs: dict[str, OeeInputs], key_of: dict[str, str]
+) -> dict[str, tuple[int, OeeInputs]]:
+    groups: dict[str, tuple[int, OeeInputs]] = {}
+    for code, station in inputs.items():
+        key = key_of[code]
+        n, total = groups.get(key, (0, OeeInputs()))
+        groups[key] = (n + 1, total + station)
+    return groups
+
+
+def oee_report(
+    session: Session,
+    *,
+    since: datetime,
+    until: datetime,
+    group: str = "station",
+    now: datetime | None = None,
+) -> list[OeeRow]:
+    """OEE per station, line, station type or shift over [since, until), by key."""
+    try:
+        by = OeeGroup(group)
+    except ValueError:
+        raise invalid(
+            "performance.group_invalid",
+            f"cannot group OEE by {group!r}",
+            allowed=[g.value for g in OeeGroup],
+        ) from None
+    check_window(since, until, MAX_SHIFT_WINDOW if by is OeeGroup.SHIFT else MAX_WINDOW)
+    stations = plant_stations(session)
+    intervals = state_intervals(session, since=since, until=until, stations=stations, now=now)
+    if by is OeeGroup.SHIFT:
+        groups = _shift_groups(session, stations, intervals, since, until)
+    else:
+        counts = track_out_counts(session, since=since, until=until)
+        inputs = _station_inputs(stations, intervals, counts, since, until)
+        key_of = {
+            code: {
+                OeeGroup.STATION: info.code,
+                OeeGroup.LINE: info.line_code,
+                OeeGroup.STATION_TYPE: info.station_type,
+            }[by]
+            for code, info in stations.items()
+        }
+        groups = _grouped(inputs, key_of)
+    return [OeeRow(key, n, compute_oee(total)) for key, (n, total) in sorted(groups.items())]
+
+
+@dataclass(frozen=True)
+class ShiftInstance:
+    """One occurrence of a plan shift: shift A on 2026-03-02, in UTC."""
+
+    code: str
+    start: datetime
+    end: datetime
+
+
+def shift_instances(session: Session, since: datetime, until: datetime) -> list[ShiftInstance]:
+    """The plant calendar's shifts that overlap [since, until), clipped to it.
+
+    Shift start times are local clock times of the site's zone; a shift's length is absolute
+    hours, so a daylight-saving night shift still lasts what the definition says.
+    """
+    site = current_revision(session).definition.site
+    zone = ZoneInfo(site.timezone)
+    first = since.astimezone(zone).date() - timedelta(days=1)
+    last = until.astimezone(zone).date()
+    found: list[ShiftInstance] = []
+    day = first
+    while day <= last:
+        for shift in site.shifts:
+            hour, minute = (int(part) for part in shift.start.split(":"))
+            start = datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(UTC)
+            end = start + timedelta(hours=shift.hours)
+            lo, hi = max(start, since), min(end, until)
+            if lo < hi:
+                found.append(ShiftInstance(shift.code, lo, hi))
+        day += timedelta(days=1)
+    return found
+
+
+def _shift_groups(
+    session: Session,
+    stations: dict[str, StationInfo],
+    intervals: dict[str, list[StateInterval]],
+    since: datetime,
+    until: datetime,
+) -> dict[str, tuple[int, OeeInputs]]:
+    """Sum over every instance of each shift code: all stations, all days."""
+    groups: dict[str, tuple[int, OeeInputs]] = {}
+    for instance in shift_instances(session, since, until):
+        counts = track_out_counts(session, since=instance.start, until=instance.end)
+        inputs = _station_inputs(stations, intervals, counts, instance.start, instance.end)
+        for code, (n, total) in _grouped(inputs, dict.fromkeys(inputs, instance.code)).items():
+            seen, so_far = groups.get(code, (0, OeeInputs()))
+            groups[code] = (max(seen, n), so_far + total)
+    return groups

@@ -1,0 +1,221 @@
+"""First-pass and rolled throughput yield, the scrap Pareto, and work in process.
+
+- First-pass yield (FPY) of an operation: units that passed it on their first visit / units that
+  completed their first visit (``operation_record.visit = 1`` with a result), in the window.
+- Rolled throughput yield (RTY) of a routing or a line: the product of the FPYs of its operations
+  (rework-only steps are off the normal path and left out). Operations without data in the
+  window are listed as `missing` rather than counted as 100 %.
+- Scrap Pareto: each scrap track-out in the window counts once, under its primary defect (the
+  first defect recorded at the scrapping visit, else the unit's latest defect, else
+  "unspecified") and under that defect's origin operation (else the scrapping operation).
+- WIP: units waiting for, or in process at, each operation (``unit.next_operation``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from forgeline.plant import queries as plant_queries
+from forgeline.plant.service import current_revision
+from forgeline.production.performance import check_window, plant_stations
+from forgeline.production.routing import Result, Status
+from forgeline.production.tables import Defect, OperationRecord, Unit
+
+UNSPECIFIED = "unspecified"
+
+
+@dataclass(frozen=True)
+class OperationYield:
+    operation_code: str
+    completed: int  # units that completed their first visit
+    passed: int  # of which passed
+
+    @property
+    def fpy(self) -> float | None:
+        return self.passed / self.completed if self.completed else None
+
+
+@dataclass(frozen=True)
+class RolledYield:
+    key: str  # routing or line code
+    operations: list[OperationYield]  # in routing order, only those with data
+    missing: list[str]  # operations of the routing (or line) with no first visits in the window
+
+    @property
+    def rty(self) -> float | None:
+        fpys = [op.fpy for op in self.operations if op.fpy is not None]
+        return math.prod(fpys) if fpys else None
+
+
+@dataclass(frozen=True)
+class YieldReport:
+    operations: list[OperationYield]
+    routings: list[RolledYield]
+    lines: list[RolledYield]
+
+
+def _first_visits(
+    session: Session, since: datetime, until: datetime
+) -> list[tuple[str, str, str, int, int]]:
+    """(routing, operation, station, completed, passed) for first visits tracked out in window."""
+    record = OperationRecord
+    passed = func.sum(case((record.result == Result.PASS.value, 1), else_=0))
+    rows = session.execute(
+        select(Unit.routing_code, record.operation_code, record.station_code, func.count(), passed)
+        .join(Unit, Unit.id == record.unit_id)
+        .where(
+            record.visit == 1,
+            record.result.is_not(None),
+            record.track_out_at >= since,
+            record.track_out_at < until,
+        )
+        .group_by(Unit.routing_code, record.operation_code, record.station_code)
+    )
+    return [(r, op, st, int(n), int(p or 0)) for r, op, st, n, p in rows]
+
+
+def _sum(rows: list[tuple[str, int, int]]) -> dict[str, OperationYield]:
+    totals: dict[str, tuple[int, int]] = {}
+    for op, completed, passed in rows:
+        c, p = totals.get(op, (0, 0))
+        totals[op] = (c + completed, p + passed)
+    return {op: OperationYield(op, c, p) for op, (c, p) in totals.items()}
+
+
+def _rolled(key: str, order: list[str], by_op: dict[str, OperationYield]) -> RolledYield:
+    return RolledYield(
+        key, [by_op[op] for op in order if op in by_op], [op for op in order if op not in by_op]
+    )
+
+
+def yield_report(session: Session, *, since: datetime, until: datetime) -> YieldReport:
+    """FPY per operation, RTY per routing and per line, over [since, until)."""
+    check_window(since, until)
+    revision = current_revision(session).number
+    visits = _first_visits(session, since, until)
+    routings = plant_queries.routings(session, revision)
+    # Normal-path operations of each routing, in order; positions order a line's operations.
+    paths = {r.code: [op.code for op in r.operations if not op.rework_only] for r in routings}
+    position: dict[str, int] = {}
+    for path in paths.values():
+        for index, op in enumerate(path):
+            position[op] = min(position.get(op, index), index)
+    operations = _sum([(op, c, p) for _, op, _, c, p in visits])
+    per_routing: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+    per_line: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+    line_of = {code: info.line_code for code, info in plant_stations(session).items()}
+    for routing, op, station, c, p in visits:
+        per_routing[routing].append((op, c, p))
+        if station in line_of:
+            per_line[line_of[station]].append((op, c, p))
+    routing_yields = [
+        _rolled(code, path, _sum(per_routing.get(code, []))) for code, path in sorted(paths.items())
+    ]
+    line_yields = []
+    for line, rows in sorted(per_line.items()):
+        by_op = _sum(rows)
+        order = sorted(by_op, key=lambda op: (position.get(op, len(position)), op))
+        line_yields.append(_rolled(line, order, by_op))
+    ordered = sorted(
+        operations.values(), key=lambda y: (position.get(y.operation_code, 99), y.operation_code)
+    )
+    return YieldReport(ordered, routing_yields, line_yields)
+
+
+@dataclass(frozen=True)
+class ParetoBar:
+    key: str
+    count: int
+    share: float  # of all scrap in the window
+    cumulative: float
+
+
+@dataclass(frozen=True)
+class ScrapPareto:
+    total: int
+    by_defect: list[ParetoBar]
+    by_origin: list[ParetoBar]
+
+
+def _bars(counts: list[tuple[str, int]], total: int) -> list[ParetoBar]:
+    bars, running = [], 0
+    for key, count in sorted(counts, key=lambda kc: (-kc[1], kc[0])):
+        running += count
+        bars.append(ParetoBar(key, count, count / total, running / total))
+    return bars
+
+
+def scrap_pareto(session: Session, *, since: datetime, until: datetime) -> ScrapPareto:
+    """Scrap track-outs in [since, until) by primary defect code and by origin operation."""
+    check_window(since, until)
+    record = OperationRecord
+    # Both lookups go through ix_defect_unit: a unit has few defects.
+    on_visit = (
+        select(func.min(Defect.id))
+        .where(Defect.unit_id == record.unit_id, Defect.record_id == record.id)
+        .correlate(record)
+        .scalar_subquery()
+    )
+    latest = (
+        select(func.max(Defect.id))
+        .where(Defect.unit_id == record.unit_id)
+        .correlate(record)
+        .scalar_subquery()
+    )
+    scraps = (
+        select(
+            func.coalesce(Defect.defect_code, UNSPECIFIED).label("defect"),
+            func.coalesce(Defect.origin_operation, record.operation_code).label("origin"),
+        )
+        .select_from(record)
+        .outerjoin(Defect, Defect.id == func.coalesce(on_visit, latest))
+        .where(
+            record.result == Result.SCRAP.value,
+            record.track_out_at >= since,
+            record.track_out_at < until,
+        )
+        .subquery()
+    )
+    by_defect = [
+        (str(k), int(n))
+        for k, n in session.execute(select(scraps.c.defect, func.count()).group_by(scraps.c.defect))
+    ]
+    by_origin = [
+        (str(k), int(n))
+        for k, n in session.execute(select(scraps.c.origin, func.count()).group_by(scraps.c.origin))
+    ]
+    total = sum(n for _, n in by_defect)
+    return ScrapPareto(total, _bars(by_defect, total), _bars(by_origin, total))
+
+
+@dataclass(frozen=True)
+class WipRow:
+    operation_code: str
+    waiting: int
+    in_process: int
+    held: int  # of those, units with at least one active hold
+
+
+def wip(session: Session, *, routing_code: str | None = None) -> list[WipRow]:
+    """Units waiting for or in process at each operation now (ix_unit_status_operation)."""
+    statuses = [Status.WAITING.value, Status.IN_PROCESS.value]
+    held = func.sum(case((Unit.hold_count > 0, 1), else_=0))
+    query = (
+        select(Unit.next_operation, Unit.status, func.count(), held)
+        .where(Unit.status.in_(statuses), Unit.next_operation.is_not(None))
+        .group_by(Unit.next_operation, Unit.status)
+    )
+    if routing_code is not None:
+        query = query.where(Unit.routing_code == routing_code)
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for op, status, count, on_hold in session.execute(query):
+        row = totals[str(op)]
+        row[0 if status == Status.WAITING.value else 1] += int(count)
+        row[2] += int(on_hold or 0)
+    return [WipRow(op, w, p, h) for op, (w, p, h) in sorted(totals.items())]

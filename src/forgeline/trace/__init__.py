@@ -1,0 +1,1 @@
+"""Traceability: the device history record of a unit (backward) and the recall set (forward)."""

@@ -1,0 +1,61 @@
+"""`forgeline events import FILE.jsonl` through the same ingest service."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from forgeline.cli import context
+from forgeline.cli.main import app
+from forgeline.config import get_settings
+from forgeline.db.engine import make_engine
+from forgeline.db.session import make_session_factory, session_scope
+from forgeline.production.tables import IngestedEvent, Unit
+from tests.production.events_kit import Events, glass, set_up_line
+
+
+@pytest.fixture
+def cli_db(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("FORGELINE_DATABASE_URL", db_url)
+    monkeypatch.setenv("FORGELINE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FORGELINE_ENVIRONMENT", "test")
+    monkeypatch.setenv("FORGELINE_SECRET_KEY", secrets.token_urlsafe(48))
+    monkeypatch.setenv("FORGELINE_CONFIG", str(tmp_path / "absent.toml"))
+    get_settings.cache_clear()
+    context._factory.cache_clear()
+    engine = make_engine(db_url)
+    with session_scope(make_session_factory(engine), write=True) as session:
+        set_up_line(session)
+    engine.dispose()
+    yield db_url
+    get_settings.cache_clear()
+    context._factory.cache_clear()
+
+
+def test_import_jsonl_in_batches_then_again(cli_db: str, tmp_path: Path) -> None:
+    ev = Events()
+    uids = [glass(f"J{i:04d}") for i in range(5)]
+    events = [ev("start", uid=u, product="CG-AUR-A55", kind="glass") for u in uids]
+    events += [ev("track_in", uid=u, station="IQC-01", operator="ravi") for u in uids]
+    bad = ev("track_in", uid=uids[0], station="CUT-01", operator="ravi", operation="CUT")
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(json.dumps(e) for e in [*events, bad]) + "\n\n")
+    runner = CliRunner()
+    first = runner.invoke(app, ["events", "import", str(path), "--batch-size", "4", "--json"])
+    assert first.exit_code == 1, first.output
+    summary = json.loads(first.stdout)
+    assert (summary["accepted"], summary["duplicate"], summary["rejected"]) == (10, 0, 1)
+    assert summary["rejections"][0]["code"] == "unit.in_process"
+    second = runner.invoke(app, ["events", "import", str(path)])
+    assert "0 accepted, 10 duplicate, 1 rejected" in second.stdout
+    engine = make_engine(cli_db)
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(IngestedEvent)) == 10
+        assert conn.scalar(select(func.count()).select_from(Unit)) == 5
+    engine.dispose()
