@@ -5,7 +5,9 @@ Run: .venv/bin/python bench/ingest.py [--batches N] [--sqlite-only] [--profile]
 For each backend (a fresh SQLite file; PostgreSQL when reachable, in a scratch database dropped
 afterwards) it loads the default plant and operators, then ingests N batches of 10,000 events
 (starts, track-ins and track-outs along CG-STD, measurements) with `ingest` inside a write
-`session_scope` as the API does, and then N batches over HTTP. The baseline, measured in the
+`session_scope` as the API does, and then N batches over HTTP, signed in as an operator (a
+station token may send only its own station's events, and these batches span the line). The
+baseline, measured in the
 same run, is the raw driver inserting the same number of rows with no checks at all (sqlite3
 executemany; psycopg COPY), so the ratio says what the checks and bookkeeping cost.
 """
@@ -34,9 +36,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from forgeline.app import create_app
+from forgeline.auth.credentials import csrf_token
+from forgeline.auth.deps import CSRF_HEADER, SESSION_COOKIE
 from forgeline.auth.permissions import Role
 from forgeline.auth.principal import SYSTEM_ACTOR, Principal, PrincipalKind
-from forgeline.auth.service import create_station_token, create_user, grant_skill
+from forgeline.auth.service import create_user, grant_skill
+from forgeline.auth.sessions import sign_in
 from forgeline.config import load_settings
 from forgeline.db.engine import make_engine
 from forgeline.db.session import make_session_factory, session_scope
@@ -48,7 +53,9 @@ BATCH = 10_000
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 GTIN = "08901234500019"
 OPERATORS = [f"op{i}" for i in range(4)]
-STATION = Principal(PrincipalKind.STATION, "LINE-GW", "line gateway", frozenset({Role.STATION}))
+PASSWORD = "plant-floor-passphrase"
+# The batches span the line, so they come from a person (a station sends for itself only).
+SENDER = Principal(PrincipalKind.USER, "op0", "op0", frozenset({Role.OPERATOR}))
 FIRST = [("IQC", "IQC-01", "SHEET-THK", 0.57), ("CUT", "CUT-01", "BLANK-L", 0.01)]
 LATER = [("CNC", "CNC-01", "OUT-L", 0.0), ("POLISH", "POL-01", "THK", 0.55),
          ("CLN1", "CLN-01", "PARTICLES", 3.0)]  # fmt: skip
@@ -108,7 +115,7 @@ def prepare(url: str) -> str:
         plant = load_definition_file(session, DEFAULT_PLANT, SYSTEM_ACTOR)
         for name in OPERATORS:
             create_user(session, username=name, full_name=name, roles=["operator"],
-                        actor=SYSTEM_ACTOR, password="plant-floor-passphrase")  # fmt: skip
+                        actor=SYSTEM_ACTOR, password=PASSWORD)  # fmt: skip
             for skill in plant.definition.skills:
                 grant_skill(session, name, skill.code, date(2099, 1, 1), SYSTEM_ACTOR)
     engine.dispose()
@@ -125,7 +132,7 @@ def service_rate(url: str, batches: list[list[dict[str, Any]]], profile: bool) -
         if profiler:
             profiler.enable()
         with session_scope(factory, write=True) as session:
-            report = ingest(session, events, STATION)
+            report = ingest(session, events, SENDER)
         if profiler:
             profiler.disable()
         seconds.append(time.perf_counter() - started)
@@ -143,8 +150,13 @@ def http_rate(url: str, secret_key: str, batches: list[list[dict[str, Any]]]) ->
     engine = make_engine(url)
     factory = make_session_factory(engine)
     with session_scope(factory, write=True) as session:
-        token, _ = create_station_token(session, "CNC-01", SYSTEM_ACTOR, secret_key)
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        token = sign_in(session, SENDER.name, PASSWORD, settings).token
+    assert token is not None, "the bench operator could not sign in"
+    headers = {
+        "Cookie": f"{SESSION_COOKIE}={token}",
+        CSRF_HEADER: csrf_token(secret_key, token),
+        "Content-Type": "application/json",
+    }
     seconds, outcomes = [], {"accepted": 0, "duplicate": 0, "rejected": 0}
     with TestClient(create_app(settings, factory)) as client:
         for events in batches:

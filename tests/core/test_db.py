@@ -24,6 +24,9 @@ def test_sqlite_connections_are_durable(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        # Speed settings only: a bigger page cache, temporary tables in memory.
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -65_536
+        assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2  # MEMORY
     engine.dispose()
 
 

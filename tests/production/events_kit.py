@@ -20,6 +20,8 @@ from forgeline.production.tables import Bath, Carrier, MaterialLot
 GTIN_A55 = "08901234500019"  # CG-AUR-A55, routing CG-STD
 GTIN_SNT_S1 = "08901234500040"  # CG-SNT-S1, the cover glass of handset SNT-S1
 OPERATOR, BADGE = "ravi", "B-1001"
+# Sends for every station: a person's events are not bound to one station (a token's are).
+SENDER = Principal(PrincipalKind.USER, OPERATOR, "Ravi", frozenset({Role.OPERATOR}))
 STATION = Principal(PrincipalKind.STATION, "CUT-01", "CUT-01", frozenset({Role.STATION}))
 QUALITY = Principal(PrincipalKind.USER, "asha", "Asha", frozenset({Role.QUALITY}), user_id=None)
 
@@ -81,7 +83,7 @@ def set_up_line(db: Session) -> None:
     db.flush()
 
 
-def run(db: Session, events: list[dict[str, Any]], principal: Principal = STATION) -> IngestReport:
+def run(db: Session, events: list[dict[str, Any]], principal: Principal = SENDER) -> IngestReport:
     report = ingest(db, events, principal)
     db.flush()
     return report

@@ -191,3 +191,17 @@ def test_made_ssccs_are_valid_and_round_trip(
     assert len(sscc) == 18
     assert is_valid_sscc(sscc)
     assert parse_sscc(format_sscc(sscc)) == sscc
+
+
+@given(
+    digits=st.from_regex(r"[0-9]{14}", fullmatch=True),
+    serial=st.from_regex(r"[0-9A-Za-z]{1,20}", fullmatch=True),
+)
+def test_the_plain_form_agrees_with_the_checked_constructor(digits: str, serial: str) -> None:
+    """The fast path for "(01)<14 digits>(21)<letters and digits>" accepts what Gs1Id accepts."""
+    text = f"(01){digits}(21){serial}"
+    if is_valid_gtin(digits):
+        assert parse_gs1_id(text) == Gs1Id(digits, serial)
+        assert parse_gs1_id(text).element_string == text
+    else:
+        assert "check digit" in malformed(text).message

@@ -30,7 +30,7 @@ def test_batch_answers_every_event(client: TestClient, headers: dict[str, str]) 
     uid = glass("W0001")
     events = [
         ev("start", uid=uid, product="CG-AUR-A55", kind="glass"),
-        ev("track_in", uid=uid, station="NOPE-1", operator="ravi"),
+        ev("track_in", uid=uid, station="IQC-01", operator="nobody"),
     ]
     answer = client.post(URL, json={"events": events}, headers=headers)
     assert answer.status_code == 200, answer.text
@@ -41,7 +41,7 @@ def test_batch_answers_every_event(client: TestClient, headers: dict[str, str]) 
         "outcome": "accepted",
         "result": {"unit": uid, "next_operation": "IQC"},
     }
-    assert body["events"][1]["code"] == "station.unknown"
+    assert body["events"][1]["code"] == "operator.unknown"
     again = client.post(
         URL, content=json.dumps(events), headers={**headers, "Content-Type": "application/json"}
     )
@@ -99,3 +99,19 @@ def test_who_may_send_events(
     events = [Events()("equipment_state", station="CNC-01", state="standby")]
     answer = client.post(URL, json=events, headers=headers)
     assert answer.status_code == status, answer.text
+
+
+def test_a_station_token_sends_for_its_station_only(
+    client: TestClient, headers: dict[str, str], db: Session
+) -> None:
+    ev = Events()
+    events = [
+        ev("equipment_state", station="IQC-01", state="standby"),
+        ev("equipment_state", station="IQC-02", state="standby"),
+    ]
+    body = client.post(URL, json=events, headers=headers).json()
+    assert [(e["outcome"], e.get("code")) for e in body["events"]] == [
+        ("accepted", None),
+        ("rejected", "event.wrong_station"),
+    ]
+    assert count(db, IngestedEvent) == 1

@@ -10,11 +10,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forgeline.auth.permissions import Role
+from forgeline.auth.principal import Principal, PrincipalKind
 from forgeline.auth.service import set_disabled
 from forgeline.errors import DomainError
 from forgeline.production.ingest import MAX_BATCH, ingest
 from forgeline.production.tables import IngestedEvent, Measurement, OperationRecord, Unit
 from tests.production.events_kit import (
+    SENDER,
     STATION,
     Events,
     count,
@@ -47,13 +50,16 @@ def unit_row(db: Session, uid: str = UID) -> Unit:
     return unit
 
 
-def refused_alone(db: Session, ev: Events, bad: dict[str, Any], code: str) -> None:
+def refused_alone(
+    db: Session, ev: Events, bad: dict[str, Any], code: str, sender: Principal = SENDER
+) -> None:
     """`bad` is refused with `code` between two good events that are both stored."""
-    good_before = ev("equipment_state", station="CNC-01", state="productive")
-    good_after = ev("equipment_state", station="CNC-02", state="standby")
+    station = "CUT-01" if sender.kind is PrincipalKind.STATION else "CNC-01"
+    good_before = ev("equipment_state", station=station, state="productive")
+    good_after = ev("equipment_state", station=station, state="standby")
     records, measurements = count(db, OperationRecord), count(db, Measurement)
     before = unit_row(db).status, unit_row(db).next_operation
-    report = run(db, [good_before, bad, good_after])
+    report = run(db, [good_before, bad, good_after], sender)
     assert outcomes(report) == [("accepted", None), ("rejected", code), ("accepted", None)]
     assert report.events[1].message
     ids = stored(db)
@@ -135,7 +141,7 @@ def test_not_finite_in_a_json_body(db: Session, ev: Events) -> None:
     good = ev("measurement", uid=UID, station="IQC-01", characteristic="SHEET-THK", value=0.57)
     bad = ev("measurement", uid=UID, station="IQC-01", characteristic="SHEET-THK", value=0.0)
     body = json.dumps([good, bad]).replace('"value": 0.0', '"value": NaN').encode()
-    report = ingest(db, body, STATION)
+    report = ingest(db, body, SENDER)
     assert outcomes(report) == [("accepted", None), ("rejected", "measurement.not_finite")]
     assert count(db, Measurement) == 1
 
@@ -163,7 +169,7 @@ def test_batch_over_the_size_limit_writes_nothing(db: Session, ev: Events) -> No
     events *= MAX_BATCH + 1
     before = count(db, IngestedEvent)
     with pytest.raises(DomainError) as caught:
-        ingest(db, events, STATION)
+        ingest(db, events, SENDER)
     assert caught.value.code == "events.batch_too_large"
     assert caught.value.kind.http_status == 413
     assert count(db, IngestedEvent) == before
@@ -183,3 +189,53 @@ def test_a_carrier_event_moves_all_its_units_or_none(db: Session, ev: Events) ->
     refused_alone(db, ev, bad, "unit.in_process")
     assert unit_row(db).status == "waiting"
     assert str(uuid.UUID(bad["event_id"])) not in stored(db)
+
+
+def test_a_station_sends_for_itself_only(db: Session, ev: Events) -> None:
+    """A station token's events name its own station; those naming another are refused alone."""
+    own = ev("track_in", uid=UID, station="IQC-01", operator="ravi")
+    iqc = Principal(PrincipalKind.STATION, "IQC-01", "IQC-01", frozenset({Role.STATION}))
+    elsewhere = ev("equipment_state", station="CNC-01", state="productive")
+    report = run(db, [elsewhere, own], iqc)
+    assert outcomes(report) == [("rejected", "event.wrong_station"), ("accepted", None)]
+    assert report.events[0].details == {"station": "CNC-01", "sender": "IQC-01"}
+    assert elsewhere["event_id"] not in stored(db)
+    # Not even a replay of another station's stored event is answered for it.
+    theirs = ev("measurement", uid=UID, station="IQC-01", characteristic="SHEET-THK", value=0.57)
+    assert outcomes(run(db, [theirs])) == [("accepted", None)]
+    replay = run(db, [theirs], STATION)
+    assert outcomes(replay) == [("rejected", "event.wrong_station")]
+    assert replay.events[0].result is None
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"type": "track_in", "uid": UID, "station": "IQC-01", "operator": "ravi"},
+        {"type": "track_out", "uid": UID, "station": "IQC-01", "result": "pass"},
+        {"type": "measurement", "uid": UID, "station": "IQC-01", "characteristic": "SHEET-THK",
+         "value": 0.57},
+        {"type": "defect", "uid": UID, "station": "IQC-01", "code": "SCRATCH"},
+        {"type": "equipment_state", "station": "IQC-01", "state": "standby"},
+        {"type": "batch_start", "batch": "B-1", "station": "IOX-01", "operation": "IOX"},
+    ],
+)  # fmt: skip
+def test_every_event_naming_a_station_is_checked(
+    db: Session, ev: Events, bad: dict[str, Any]
+) -> None:
+    fields = {k: v for k, v in bad.items() if k != "type"}
+    refused_alone(db, ev, ev(bad["type"], **fields), "event.wrong_station", STATION)
+
+
+def test_a_station_may_send_events_without_a_station(db: Session, ev: Events) -> None:
+    second = glass("R0002")
+    report = run(
+        db,
+        [
+            ev("start", uid=second, product="CG-AUR-A55", kind="glass"),
+            ev("carrier_load", carrier="TRAY-01", uids=[UID, second]),
+            ev("hold", target_type="carrier", target="TRAY-01", reason="dropped tray"),
+        ],
+        STATION,
+    )
+    assert outcomes(report) == [("accepted", None)] * 3

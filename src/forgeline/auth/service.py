@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -255,17 +255,26 @@ def revoke_skill(session: Session, username: str, skill: str, actor: str) -> Non
 
 def has_valid_skills(session: Session, user_id: int, skills: Collection[str], on: date) -> bool:
     """True when the user holds every one of the skills, unexpired on the given day."""
-    wanted = set(skills)
-    if not wanted:
-        return True
-    held = session.scalars(
-        select(OperatorSkill.skill).where(
-            OperatorSkill.user_id == user_id,
-            OperatorSkill.skill.in_(wanted),
-            OperatorSkill.expires_on >= on,
+    return not skills or skills_valid(skill_expiries(session, [user_id])[user_id], skills, on)
+
+
+def skill_expiries(session: Session, user_ids: Collection[int]) -> dict[int, dict[str, date]]:
+    """user id -> skill -> its last valid day, for many users in one query (see `skills_valid`)."""
+    found: dict[int, dict[str, date]] = {user_id: {} for user_id in user_ids}
+    if found:
+        rows = session.execute(
+            select(OperatorSkill.user_id, OperatorSkill.skill, OperatorSkill.expires_on).where(
+                OperatorSkill.user_id.in_(list(found))
+            )
         )
-    ).all()
-    return wanted <= set(held)
+        for user_id, skill, expires_on in rows:
+            found[user_id][skill] = expires_on
+    return found
+
+
+def skills_valid(expiries: Mapping[str, date], skills: Collection[str], on: date) -> bool:
+    """`has_valid_skills` over a user's `skill_expiries`, with no query."""
+    return all(skill in expiries and expiries[skill] >= on for skill in skills)
 
 
 def create_station_token(

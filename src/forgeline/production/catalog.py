@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from forgeline.errors import DomainError, ErrorKind, not_found
 from forgeline.plant.definition import CoverGlass, PlantDefinition
 from forgeline.plant.tables import PlantRevision
+from forgeline.production.gs1 import to_gtin14
 from forgeline.production.routing import Route
 
 _MAX_CACHED = 16
@@ -38,6 +39,7 @@ class ProductInfo:
     routing: str
     gtin: str
     cover_glass: str | None  # handsets: the cover-glass SKU they are built with
+    gtin14: str  # `gtin` as AI (01) carries it, to compare with a piece's GS1 ID
 
 
 @dataclass
@@ -50,15 +52,18 @@ class PlantCatalog:
     products: dict[str, ProductInfo]
     defect_zones: dict[str, frozenset[str]]
     definition: PlantDefinition
+    # (operation, station type) of every routing step: may a batch run that operation there.
+    operations_by_type: frozenset[tuple[str, str]] = frozenset()
     _limits: dict[tuple[str, str], tuple[float | None, float | None]] = field(
         default_factory=dict, repr=False
     )
 
     @classmethod
     def build(cls, revision: int, plant: PlantDefinition) -> PlantCatalog:
+        routes = {r.code: Route.from_definition(r) for r in plant.routings}
         return cls(
             revision=revision,
-            routes={r.code: Route.from_definition(r) for r in plant.routings},
+            routes=routes,
             stations={
                 s.code: StationInfo(s.code, s.station_type, s.skills, s.mode)
                 for s in plant.station_specs()
@@ -70,11 +75,15 @@ class PlantCatalog:
                     p.routing,
                     p.gtin,
                     getattr(p, "cover_glass", None),
+                    to_gtin14(p.gtin),
                 )
                 for p in plant.all_products()
             },
             defect_zones={d.code: frozenset(d.zones) for d in plant.defect_codes},
             definition=plant,
+            operations_by_type=frozenset(
+                (step.code, step.station_type) for r in routes.values() for step in r.steps
+            ),
         )
 
     def station(self, code: str) -> StationInfo:

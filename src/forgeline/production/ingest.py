@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,8 +48,9 @@ from forgeline.production.events import (
     TrackIn,
     TrackOut,
     validate_events,
+    validate_json_array,
 )
-from forgeline.production.ingest_state import BatchState
+from forgeline.production.ingest_state import BatchState, IngestedRow
 from forgeline.production.ingest_store import (
     Refs,
     fill_pool,
@@ -80,7 +82,7 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class EventOutcome:
     event_id: str | None
     outcome: str  # accepted / duplicate / rejected
@@ -126,21 +128,37 @@ def decode_batch(body: bytes | list[Any] | dict[str, Any]) -> list[Any]:
         data = data["events"]
     if not isinstance(data, list):
         raise invalid("events.not_a_list", 'send a JSON array of events, or {"events": [...]}')
-    if len(data) > MAX_BATCH:
+    _check_size(len(data))
+    return data
+
+
+def _check_size(count: int) -> None:
+    if count > MAX_BATCH:
         raise DomainError(
             "events.batch_too_large",
-            f"{len(data)} events in one batch; at most {MAX_BATCH}",
-            {"max": MAX_BATCH, "given": len(data)},
+            f"{count} events in one batch; at most {MAX_BATCH}",
+            {"max": MAX_BATCH, "given": count},
             ErrorKind.TOO_LARGE,
         )
-    return data
+
+
+def _validate(body: bytes | list[Any] | dict[str, Any]) -> tuple[list[Any], list[Event | Invalid]]:
+    """The raw items (needed only to answer for invalid ones) and each one validated."""
+    if isinstance(body, bytes | bytearray):
+        events = validate_json_array(bytes(body))
+        if events is not None:  # a valid array: the common case, straight from the bytes
+            _check_size(len(events))
+            return [], list(events)
+    items = decode_batch(body)
+    return items, validate_events(items)
 
 
 def body_hash(event: Event) -> bytes:
     """First 16 bytes of SHA-256 over the event's canonical JSON: the validated event serialised
     with its fields in schema order and defaults filled in, so that key order, spacing or an
     explicit default does not make a replay look like a different event."""
-    return hashlib.sha256(event.model_dump_json().encode()).digest()[:16]
+    # The bytes model_dump_json() would encode, without its str round trip.
+    return hashlib.sha256(event.__pydantic_serializer__.to_json(event)).digest()[:16]
 
 
 def ingest(
@@ -165,14 +183,15 @@ def ingest(
 def _ingest(
     session: Session, events_raw: bytes | list[Any] | dict[str, Any], principal: Principal
 ) -> IngestReport:
-    items = decode_batch(events_raw)
-    parsed = validate_events(items)
-    stored = stored_events(session, (e.event_id for e in parsed if not isinstance(e, Invalid)))
-    state = _prepare(session, principal, [e for e in parsed if not isinstance(e, Invalid)])
+    items, parsed = _validate(events_raw)
+    valid = [e for e in parsed if not isinstance(e, Invalid)]
+    # Events already stored, then each one accepted in this batch: (body hash, result) by id.
+    known = stored_events(session, (e.event_id for e in valid))
+    state = _prepare(session, principal, valid)
     report = IngestReport()
-    seen: dict[UUID, tuple[bytes, Any]] = {}
-    for item, event in zip(items, parsed, strict=True):
+    for index, event in enumerate(parsed):
         if isinstance(event, Invalid):
+            item = items[index]
             event_id = item.get("event_id") if isinstance(item, dict) else None
             report.events.append(
                 EventOutcome(
@@ -184,34 +203,36 @@ def _ingest(
                 )
             )
             continue
-        report.events.append(_apply(state, event, body_hash(event), stored, seen))
+        report.events.append(_apply(state, event, known))
     flush(session, state)
-    accepted = report.count("accepted")
-    if accepted:
+    counts = Counter(e.outcome for e in report.events)
+    if counts["accepted"]:
         append(
             session,
             actor=principal.actor,
             action="events.ingested",
             object_type="event_batch",
             object_id=str(report.events[0].event_id),
-            after={
-                "accepted": accepted,
-                "duplicate": report.count("duplicate"),
-                "rejected": report.count("rejected"),
-            },
+            after={key: counts[key] for key in ("accepted", "duplicate", "rejected")},
         )
     return report
 
 
-def _apply(
-    state: BatchState,
-    event: Event,
-    digest: bytes,
-    stored: dict[UUID, tuple[bytes, Any]],
-    seen: dict[UUID, tuple[bytes, Any]],
-) -> EventOutcome:
+def _apply(state: BatchState, event: Event, known: dict[UUID, tuple[bytes, Any]]) -> EventOutcome:
     event_id = str(event.event_id)
-    prior = seen.get(event.event_id) or stored.get(event.event_id)
+    station = getattr(event, "station", None)
+    if station is not None and state.own_station not in (None, station):
+        # A station's token speaks for that station only: a stolen or misconfigured one must
+        # not move units, or log measurements, anywhere else in the plant.
+        return EventOutcome(
+            event_id,
+            "rejected",
+            "event.wrong_station",
+            f"this sender is station {state.own_station}; it may not send events for {station}",
+            details={"station": station, "sender": state.own_station},
+        )
+    digest = body_hash(event)
+    prior = known.get(event.event_id)
     if prior is not None:
         if prior[0] == digest:
             return EventOutcome(event_id, "duplicate", result=prior[1])
@@ -227,17 +248,14 @@ def _apply(
         return EventOutcome(
             event_id, "rejected", exc.code, exc.message, details=exc.details or None
         )
-    seen[event.event_id] = (digest, result)
+    known[event.event_id] = (digest, result)
+    values = state.values
     state.writes.ingested.append(
-        {
-            "event_id": event.event_id,
-            "kind": event.type,
-            "body_hash": digest,
-            "sender": state.principal.actor,
-            "received_at": state.now,
-            "result": result,
-        }
-    )
+        IngestedRow(
+            values.uuid(event.event_id), event.type, digest, state.sender, state.now_value,
+            values.json(result),
+        )
+    )  # fmt: skip
     return EventOutcome(event_id, "accepted", result=result)
 
 
@@ -257,7 +275,7 @@ def _prepare(session: Session, principal: Principal, events: list[Event]) -> Bat
     carrier_units = sum(len(c.units) for c in state.carriers.values())
     for pool, count in (
         (state.unit_ids, refs.new_units),
-        (state.record_ids, refs.new_records + carrier_units + refs.new_units),
+        (state.record_ids, refs.new_records + carrier_units + refs.split_children),
         (state.batch_ids, refs.new_batches),
     ):
         fill_pool(session, pool, count)
@@ -278,6 +296,7 @@ def _references(events: list[Event]) -> Refs:
                 refs.split_parents.add(parent)
                 refs.uids.update(canonical_uid(c) for c in event.children)
                 refs.new_units += len(event.children)
+                refs.split_children += len(event.children)
             case Assemble():
                 refs.uids.update((canonical_uid(event.handset), canonical_uid(event.glass)))
                 refs.lots.update(event.lots.values())

@@ -9,13 +9,14 @@ everything before it changes anything, so a rejected event leaves no trace here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
-from forgeline.auth.principal import Principal
+from forgeline.auth.principal import Principal, PrincipalKind
+from forgeline.production.bulk import DriverValue, DriverValues, driver_values
 from forgeline.production.catalog import PlantCatalog, StationInfo
 from forgeline.production.routing import UnitState
 
@@ -101,21 +102,106 @@ class IdPool:
         return self.free.pop()
 
 
+# Rows the batch inserts: fields in column order, values in the driver's form (`DriverValues`),
+# so the store hands them to the driver as they are (`forgeline.production.bulk`).
+
+
+class MeasurementRow(NamedTuple):
+    unit_id: int
+    record_id: int | None
+    operation_code: str
+    station_code: str
+    characteristic_code: str
+    value: float
+    lsl: float | None
+    usl: float | None
+    in_spec: bool
+    batch_run_id: int | None
+    measured_at: DriverValue
+
+
+class DefectRow(NamedTuple):
+    unit_id: int
+    record_id: int | None
+    defect_code: str
+    zone: str | None
+    x_mm: float | None
+    y_mm: float | None
+    size_mm: float | None
+    origin_operation: str | None
+    station_code: str
+    found_at: DriverValue
+
+
+class LotUseRow(NamedTuple):
+    unit_id: int
+    lot_id: int
+    role: str
+    record_id: int | None
+    at: DriverValue
+
+
+class EquipmentStateRow(NamedTuple):
+    station_code: str
+    state: str
+    reason: str
+    started_at: DriverValue
+
+
+class IngestedRow(NamedTuple):
+    event_id: DriverValue
+    kind: str
+    body_hash: bytes
+    sender: str
+    received_at: DriverValue
+    result: str | None  # JSON text
+
+
+@dataclass(slots=True)
+class RecordRow:
+    """A new operation record (a visit); a track-out later in the batch closes it in place."""
+
+    id: int
+    unit_id: int
+    operation_code: str
+    station_code: str
+    operator: str
+    carrier_id: int | None
+    batch_run_id: int | None
+    track_in_at: DriverValue
+    track_out_at: DriverValue = None
+    result: str | None = None
+    rework_to: str | None = None
+    visit: int = 1
+
+    def values(self) -> tuple[DriverValue, ...]:
+        """The row in `RECORD_COLUMNS` order."""
+        return (
+            self.id, self.unit_id, self.operation_code, self.station_code, self.operator,
+            self.carrier_id, self.batch_run_id, self.track_in_at, self.track_out_at, self.result,
+            self.rework_to, self.visit,
+        )  # fmt: skip
+
+
+RECORD_COLUMNS = tuple(f.name for f in fields(RecordRow))
+
+
 @dataclass
 class Writes:
     """Rows to write when the batch (or the part before a hold) is flushed."""
 
     new_units: dict[int, LiveUnit] = field(default_factory=dict)
     changed_units: dict[int, LiveUnit] = field(default_factory=dict)
-    new_records: dict[int, dict[str, Any]] = field(default_factory=dict)
-    closed_records: dict[int, dict[str, Any]] = field(default_factory=dict)
-    measurements: list[dict[str, Any]] = field(default_factory=list)
-    defects: list[dict[str, Any]] = field(default_factory=list)
-    equipment_states: list[dict[str, Any]] = field(default_factory=list)
-    lot_uses: list[dict[str, Any]] = field(default_factory=list)
+    new_records: dict[int, RecordRow] = field(default_factory=dict)
+    # Stored records closed by this batch: (track_out_at, result, rework_to) by record id.
+    closed_records: dict[int, tuple[DriverValue, str, str | None]] = field(default_factory=dict)
+    measurements: list[MeasurementRow] = field(default_factory=list)
+    defects: list[DefectRow] = field(default_factory=list)
+    equipment_states: list[EquipmentStateRow] = field(default_factory=list)
+    lot_uses: list[LotUseRow] = field(default_factory=list)
     new_batches: dict[int, dict[str, Any]] = field(default_factory=dict)
-    ended_batches: dict[int, datetime] = field(default_factory=dict)
-    ingested: list[dict[str, Any]] = field(default_factory=list)
+    ended_batches: dict[int, DriverValue] = field(default_factory=dict)
+    ingested: list[IngestedRow] = field(default_factory=list)
 
     def touch(self, unit: LiveUnit) -> None:
         if not unit.new:
@@ -158,11 +244,22 @@ class BatchState:
     held_stations: set[str] = field(default_factory=set)
     # Sheets split this batch: (record id, operator, track-in time) of their open visit.
     split_records: dict[int, Any] = field(default_factory=dict)
-    skills_ok: dict[tuple[int, tuple[str, ...], str], bool] = field(default_factory=dict)
+    skills: dict[int, dict[str, date]] = field(default_factory=dict)  # operators' expiries
     unit_ids: IdPool = field(default_factory=lambda: IdPool("unit"))
     record_ids: IdPool = field(default_factory=lambda: IdPool("operation_record"))
     batch_ids: IdPool = field(default_factory=lambda: IdPool("batch_run"))
     writes: Writes = field(default_factory=Writes)
+    values: DriverValues = field(init=False)
+    now_value: DriverValue = field(init=False)  # `now` in the driver's form, made once
+    sender: str = field(init=False)  # the principal's audit name, stored with each event
+    own_station: str | None = field(init=False)  # a station sender may speak for it alone
+
+    def __post_init__(self) -> None:
+        self.values = driver_values(self.session)
+        self.now_value = self.values.time(self.now)
+        self.sender = self.principal.actor
+        station = self.principal.kind is PrincipalKind.STATION
+        self.own_station = self.principal.name if station else None
 
     def catalog_of(self, unit: LiveUnit) -> PlantCatalog:
         return self.catalogs[unit.plant_revision]
@@ -182,41 +279,31 @@ class BatchState:
         unit: LiveUnit,
         operation: str,
         operator: str,
-        at: datetime,
+        at: DriverValue,
         batch_id: int | None,
         station: str | None = None,
     ) -> int:
         """Buffer a new operation record (a visit) for the unit; its id, for the unit row."""
         record_id = self.record_ids.take()
-        # A rework loop into this operation makes the next visit the 2nd, 3rd...
-        visit = 1 + sum(
-            n for key, n in unit.state.rework_counts.items() if key.endswith(f">{operation}")
-        )
-        self.writes.new_records[record_id] = {
-            "id": record_id,
-            "unit_id": unit.id,
-            "operation_code": operation,
-            "station_code": station or unit.current_station or "",
-            "operator": operator,
-            "carrier_id": unit.carrier_id,
-            "batch_run_id": batch_id,
-            "track_in_at": at,
-            "track_out_at": None,
-            "result": None,
-            "rework_to": None,
-            "visit": visit,
-        }
+        visit = 1
+        if unit.state.rework_counts:
+            # A rework loop into this operation makes the next visit the 2nd, 3rd...
+            into = f">{operation}"
+            visit += sum(n for key, n in unit.state.rework_counts.items() if key.endswith(into))
+        self.writes.new_records[record_id] = RecordRow(
+            record_id, unit.id, operation, station or unit.current_station or "", operator,
+            unit.carrier_id, batch_id, at, visit=visit,
+        )  # fmt: skip
         return record_id
 
     def close_record(
-        self, unit: LiveUnit, at: datetime, result: str, rework_to: str | None
+        self, unit: LiveUnit, at: DriverValue, result: str, rework_to: str | None
     ) -> None:
         """Record the outcome on the unit's current visit, buffered or already stored."""
         if unit.current_record_id is None:
             return
-        values = {"track_out_at": at, "result": result, "rework_to": rework_to}
         pending = self.writes.new_records.get(unit.current_record_id)
         if pending is not None:
-            pending.update(values)
+            pending.track_out_at, pending.result, pending.rework_to = at, result, rework_to
         else:
-            self.writes.closed_records[unit.current_record_id] = values
+            self.writes.closed_records[unit.current_record_id] = (at, result, rework_to)

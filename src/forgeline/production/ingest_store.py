@@ -1,52 +1,58 @@
 """The ingest path's SQL: load a batch's rows in a few queries, write its changes in bulk.
 
-Reads are one `IN (...)` query per kind of row (chunked below SQLite's parameter limit); writes
-are one executemany per table, through Core statements rather than ORM objects (an ORM object
-per row costs more than the rest of the event). On PostgreSQL the units are read `FOR UPDATE`,
-so two batches that move the same unit take turns instead of overwriting each other.
+Reads are one query per kind of row, the codes bound as one parameter (`_any_of`); writes are
+one executemany or COPY per table, through the driver rather than ORM objects or Core
+statements (an ORM object per row costs more than the rest of the event). On PostgreSQL the
+units are read `FOR UPDATE`, so two batches that move the same unit take turns instead of
+overwriting each other.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import Table, func, literal, select, text
+from sqlalchemy import ARRAY, ColumnElement, Table, any_, bindparam, func, literal, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from forgeline.auth.service import skill_expiries
 from forgeline.auth.tables import User
 from forgeline.errors import conflict
-from forgeline.production.bulk import insert_rows, update_rows
+from forgeline.production.bulk import DriverValue, insert_rows, update_rows
 from forgeline.production.holds import HoldTarget
 from forgeline.production.ingest_state import (
+    RECORD_COLUMNS,
     BatchState,
     Coded,
+    DefectRow,
+    EquipmentStateRow,
     IdPool,
+    IngestedRow,
     LiveBatch,
     LiveCarrier,
     LiveUnit,
+    LotUseRow,
+    MeasurementRow,
     Operator,
 )
-from forgeline.production.routing import UnitState
+from forgeline.production.routing import UnitState, next_operation
 from forgeline.production.tables import (
     BatchRun,
     Bath,
     Carrier,
-    EquipmentState,
     Hold,
     IngestedEvent,
-    LotUse,
     MaterialLot,
     OperationRecord,
     Unit,
     WorkOrder,
 )
 
-T = TypeVar("T")
 try:  # the driver's own error, raised by the bulk writes that bypass SQLAlchemy
     from psycopg import IntegrityError as _PgIntegrityError
 
@@ -57,11 +63,8 @@ try:  # the driver's own error, raised by the bulk writes that bypass SQLAlchemy
 except ImportError:  # pragma: no cover - SQLite-only installs
     _DRIVER_INTEGRITY_ERRORS = (sqlite3.IntegrityError,)
 _INTEGRITY_ERRORS: tuple[type[Exception], ...] = (IntegrityError, *_DRIVER_INTEGRITY_ERRORS)
-_UNIT = cast(Table, Unit.__table__)
-_RECORD = cast(Table, OperationRecord.__table__)
 _BATCH = cast(Table, BatchRun.__table__)
-_SQLITE_CHUNK = 900  # below SQLite's default limit of 999 bound parameters per statement
-_PG_CHUNK = 10_000
+_INGESTED = cast(Table, IngestedEvent.__table__)
 
 
 @dataclass
@@ -80,27 +83,52 @@ class Refs:
     new_units: int = 0
     new_records: int = 0
     new_batches: int = 0
+    split_children: int = 0  # pieces of split sheets: each may open a record of its own
 
 
-def _chunks(session: Session, values: Iterable[T]) -> Iterator[list[T]]:
-    size = _SQLITE_CHUNK if session.get_bind().dialect.name == "sqlite" else _PG_CHUNK
-    items = list(values)
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _any_of(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+    """`column IN (values)` with the values bound as one parameter, however many there are.
+
+    An IN list binds a parameter per value: SQLAlchemy renders and binds each one, and SQLite
+    needs a statement per 999. One JSON array read with json_each (SQLite) or one array with
+    `= ANY` (PostgreSQL) is one small statement, compiled once and cached; both search the
+    column's index for each value.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(
+            ColumnElement[bool],
+            column == any_(bindparam(None, list(values), type_=ARRAY(column.type))),
+        )
+    each = func.json_each(bindparam(None, json.dumps(list(values)))).table_valued("value")
+    return cast(ColumnElement[bool], column.in_(select(each.c.value)))
 
 
 def stored_events(session: Session, ids: Iterable[UUID]) -> dict[UUID, tuple[bytes, Any]]:
     """event_id -> (body hash, result) of the events already stored."""
-    found: dict[UUID, tuple[bytes, Any]] = {}
-    table = IngestedEvent.__table__
-    for chunk in _chunks(session, set(ids)):
-        rows = session.execute(
-            select(table.c.event_id, table.c.body_hash, table.c.result).where(
-                table.c.event_id.in_(chunk)
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    if session.get_bind().dialect.name == "postgresql":
+        # Through the driver, to bind the ids as one binary uuid[] (%b): psycopg writes 10,000
+        # UUIDs' text form in Python, five times slower. It reads json into Python itself.
+        driver = session.connection().connection.driver_connection
+        with driver.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.execute(
+                "SELECT event_id, body_hash, result FROM ingested_event WHERE event_id = ANY(%b)",
+                (list(wanted),),
             )
+            return {event_id: (bytes(digest), result) for event_id, digest, result in cursor}
+    # SQLite compares the stored form: CHAR(32) hex.
+    wanted_hex = [event_id.hex for event_id in wanted]
+    table = _INGESTED
+    found: dict[UUID, tuple[bytes, Any]] = {}
+    rows = session.execute(
+        select(table.c.event_id, table.c.body_hash, table.c.result).where(
+            _any_of(session, table.c.event_id, wanted_hex)
         )
-        for event_id, body_hash, result in rows:
-            found[event_id] = (bytes(body_hash), result)
+    )
+    for event_id, body_hash, result in rows:
+        found[event_id] = (bytes(body_hash), result)
     return found
 
 
@@ -143,9 +171,11 @@ def _live_unit(row: Sequence[Any]) -> LiveUnit:
 def load_units(session: Session, state: BatchState, uids: set[str]) -> None:
     """The named units, and every unit in a named carrier (a carrier event moves them all)."""
     lock = session.get_bind().dialect.name == "postgresql"
-    queries = [Unit.uid.in_(chunk) for chunk in _chunks(session, uids)]
-    carrier_ids = [c.id for c in state.carriers.values()]
-    queries += [Unit.carrier_id.in_(chunk) for chunk in _chunks(session, carrier_ids)]
+    queries: list[ColumnElement[bool]] = []
+    if uids:
+        queries.append(_any_of(session, Unit.uid, uids))
+    if state.carriers_by_id:
+        queries.append(_any_of(session, Unit.carrier_id, list(state.carriers_by_id)))
     for where in queries:
         query = select(*_UNIT_COLUMNS).where(where)
         for row in session.execute(query.with_for_update() if lock else query):
@@ -160,15 +190,15 @@ def load_units(session: Session, state: BatchState, uids: set[str]) -> None:
 
 def load_master_data(session: Session, state: BatchState, refs: Refs) -> None:
     """Carriers, batch runs, lots, baths, work orders, operators and station holds, by code."""
-    for chunk in _chunks(session, refs.carriers):
+    if refs.carriers:
         for cid, code, capacity, holds in session.execute(
             select(Carrier.id, Carrier.code, Carrier.capacity, Carrier.hold_count).where(
-                Carrier.code.in_(chunk)
+                _any_of(session, Carrier.code, refs.carriers)
             )
         ):
             carrier = LiveCarrier(cid, code, capacity, holds)
             state.carriers[code] = state.carriers_by_id[cid] = carrier
-    for chunk in _chunks(session, refs.batches):
+    if refs.batches:
         for row in session.execute(
             select(
                 BatchRun.id,
@@ -178,22 +208,24 @@ def load_master_data(session: Session, state: BatchState, refs: Refs) -> None:
                 BatchRun.bath_id,
                 BatchRun.ended_at.is_not(None),
                 BatchRun.hold_count,
-            ).where(BatchRun.code.in_(chunk))
+            ).where(_any_of(session, BatchRun.code, refs.batches))
         ):
             state.batches[row[1]] = LiveBatch(*row)
     _load_coded(session, state.lots, MaterialLot, MaterialLot.kind, refs.lots)
     _load_coded(session, state.baths, Bath, Bath.station_code, refs.baths)
     _load_coded(session, state.work_orders, WorkOrder, WorkOrder.product_code, refs.work_orders)
-    for chunk in _chunks(session, refs.operators):
+    if refs.operators:
         for uid, username, badge, disabled in session.execute(
             select(User.id, User.username, User.badge, User.disabled).where(
-                User.username.in_(chunk) | User.badge.in_(chunk)
+                _any_of(session, User.username, refs.operators)
+                | _any_of(session, User.badge, refs.operators)
             )
         ):
             operator = Operator(uid, username, disabled)
             state.operators[username] = operator
             if badge:
                 state.operators[badge] = operator
+        state.skills = skill_expiries(session, {o.id for o in state.operators.values()})
     state.held_stations = set(
         session.scalars(
             select(Hold.target_code).where(
@@ -208,24 +240,25 @@ def load_master_data(session: Session, state: BatchState, refs: Refs) -> None:
 def _load_coded(
     session: Session, into: dict[str, Coded], model: Any, detail: Any, codes: set[str]
 ) -> None:
+    if not codes:
+        return
     holds = model.hold_count if hasattr(model, "hold_count") else literal(0)
-    for chunk in _chunks(session, codes):
-        query = select(model.id, model.code, holds, detail).where(model.code.in_(chunk))
-        for row_id, code, hold_count, info in session.execute(query):
-            into[code] = Coded(row_id, code, int(hold_count or 0), str(info))
+    query = select(model.id, model.code, holds, detail).where(_any_of(session, model.code, codes))
+    for row_id, code, hold_count, info in session.execute(query):
+        into[code] = Coded(row_id, code, int(hold_count or 0), str(info))
 
 
 def split_parent_records(session: Session, record_ids: Iterable[int]) -> dict[int, Any]:
     """Operator and track-in time of sheets' open records: their pieces inherit the visit."""
-    found: dict[int, Any] = {}
-    for chunk in _chunks(session, set(record_ids)):
-        for row in session.execute(
-            select(OperationRecord.id, OperationRecord.operator, OperationRecord.track_in_at).where(
-                OperationRecord.id.in_(chunk)
-            )
-        ):
-            found[row[0]] = row
-    return found
+    wanted = set(record_ids)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(OperationRecord.id, OperationRecord.operator, OperationRecord.track_in_at).where(
+            _any_of(session, OperationRecord.id, wanted)
+        )
+    )
+    return {row[0]: row for row in rows}
 
 
 def fill_pool(session: Session, pool: IdPool, count: int) -> None:
@@ -233,9 +266,10 @@ def fill_pool(session: Session, pool: IdPool, count: int) -> None:
     if count <= 0:
         return
     if session.get_bind().dialect.name == "postgresql":
+        # One array value rather than a row per key: the keys come back in one message.
         ids = list(
-            session.scalars(
-                text(f"SELECT nextval(pg_get_serial_sequence('{pool.table}', 'id')) "  # noqa: S608
+            session.scalar(
+                text(f"SELECT array_agg(nextval(pg_get_serial_sequence('{pool.table}', 'id'))) "  # noqa: S608
                      "FROM generate_series(1, :n)"),
                 {"n": count},
             )
@@ -263,40 +297,24 @@ _UNIT_STATE_COLUMNS = (
     *("current_station", "current_operation", "current_record_id", "current_batch_run_id"),
     *("carrier_id", "assembled_into_id", "updated_at"),
 )
-
-
-def _unit_row(state: BatchState, unit: LiveUnit) -> dict[str, Any]:
-    row = unit.state.to_columns(state.catalog_of(unit).routes[unit.routing_code])
-    row.update(
-        current_station=unit.current_station,
-        current_operation=unit.current_operation,
-        current_record_id=unit.current_record_id,
-        current_batch_run_id=unit.current_batch_run_id,
-        carrier_id=unit.carrier_id,
-        assembled_into_id=unit.assembled_into_id,
-        updated_at=state.now,
-    )
-    return row
-
-
-_RECORD_COLUMNS = (
-    *("id", "unit_id", "operation_code", "station_code", "operator", "carrier_id"),
-    *("batch_run_id", "track_in_at", "track_out_at", "result", "rework_to", "visit"),
-)
 _UNIT_NEW_COLUMNS = (
     *("id", "uid", "kind", "product_code", "routing_code", "plant_revision", "work_order_id"),
     *("lot_id", "parent_id", "hold_count", "created_at"),
     *_UNIT_STATE_COLUMNS,
 )
-_MEASUREMENT_COLUMNS = (
-    *("unit_id", "record_id", "operation_code", "station_code", "characteristic_code"),
-    *("value", "lsl", "usl", "in_spec", "batch_run_id", "measured_at"),
-)
-_DEFECT_COLUMNS = (
-    *("unit_id", "record_id", "defect_code", "zone", "x_mm", "y_mm", "size_mm"),
-    *("origin_operation", "station_code", "found_at"),
-)
-_INGESTED_COLUMNS = ("event_id", "kind", "body_hash", "sender", "received_at", "result")
+
+
+def _unit_state_row(state: BatchState, unit: LiveUnit) -> tuple[DriverValue, ...]:
+    """The unit's `_UNIT_STATE_COLUMNS`; the routing columns as `UnitState.to_columns` has them."""
+    routed = unit.state
+    route = state.catalog_of(unit).routes[unit.routing_code]
+    counts = state.values.json(dict(routed.rework_counts)) if routed.rework_counts else "{}"
+    return (
+        routed.status.value, routed.position, next_operation(route, routed),
+        routed.rework_target, counts,
+        unit.current_station, unit.current_operation, unit.current_record_id,
+        unit.current_batch_run_id, unit.carrier_id, unit.assembled_into_id, state.now_value,
+    )  # fmt: skip
 
 
 def flush(session: Session, state: BatchState) -> None:
@@ -310,32 +328,32 @@ def flush(session: Session, state: BatchState) -> None:
         if w.new_batches:
             session.execute(_BATCH.insert(), list(w.new_batches.values()))
         insert_rows(session, "unit", _UNIT_NEW_COLUMNS, _new_unit_rows(state))
-        insert_rows(session, "operation_record", _RECORD_COLUMNS, list(w.new_records.values()))
+        insert_rows(
+            session,
+            "operation_record",
+            RECORD_COLUMNS,
+            [r.values() for r in w.new_records.values()],
+        )
         update_rows(
             session,
             "operation_record",
             ("track_out_at", "result", "rework_to"),
-            [{"id": rid, **values} for rid, values in w.closed_records.items()],
+            [(*values, rid) for rid, values in w.closed_records.items()],
         )
         update_rows(
             session,
             "unit",
             _UNIT_STATE_COLUMNS,
-            [{"id": u.id, **_unit_row(state, u)} for u in w.changed_units.values()],
+            [(*_unit_state_row(state, u), u.id) for u in w.changed_units.values()],
         )
         update_rows(
-            session,
-            "batch_run",
-            ("ended_at",),
-            [{"id": bid, "ended_at": at} for bid, at in w.ended_batches.items()],
+            session, "batch_run", ("ended_at",), [(at, bid) for bid, at in w.ended_batches.items()]
         )
-        insert_rows(session, "measurement", _MEASUREMENT_COLUMNS, w.measurements)
-        insert_rows(session, "defect", _DEFECT_COLUMNS, w.defects)
-        if w.lot_uses:
-            session.execute(_table(LotUse).insert(), w.lot_uses)
-        if w.equipment_states:
-            session.execute(_table(EquipmentState).insert(), w.equipment_states)
-        insert_rows(session, "ingested_event", _INGESTED_COLUMNS, w.ingested)
+        insert_rows(session, "measurement", MeasurementRow._fields, w.measurements)
+        insert_rows(session, "defect", DefectRow._fields, w.defects)
+        insert_rows(session, "lot_use", LotUseRow._fields, w.lot_uses)
+        insert_rows(session, "equipment_state", EquipmentStateRow._fields, w.equipment_states)
+        insert_rows(session, "ingested_event", IngestedRow._fields, w.ingested)
     except _INTEGRITY_ERRORS as exc:
         if not _unique_violation(exc):
             raise
@@ -350,34 +368,22 @@ def flush(session: Session, state: BatchState) -> None:
     state.writes = type(w)()
 
 
-def _new_unit_rows(state: BatchState) -> list[dict[str, Any]]:
-    w, rows = state.writes, []
+def _new_unit_rows(state: BatchState) -> list[tuple[DriverValue, ...]]:
+    w, rows = state.writes, list[tuple[DriverValue, ...]]()
     for unit in w.new_units.values():
-        row = _unit_row(state, unit)
-        row.update(
-            id=unit.id,
-            uid=unit.uid,
-            kind=unit.kind,
-            product_code=unit.product_code,
-            routing_code=unit.routing_code,
-            plant_revision=unit.plant_revision,
-            work_order_id=unit.work_order_id,
-            lot_id=unit.lot_id,
-            parent_id=unit.parent_id,
-            hold_count=unit.hold_count,
-            created_at=unit.created_at,
-        )
+        row = (
+            unit.id, unit.uid, unit.kind, unit.product_code, unit.routing_code,
+            unit.plant_revision, unit.work_order_id, unit.lot_id, unit.parent_id,
+            unit.hold_count, state.values.optional_time(unit.created_at),
+            *_unit_state_row(state, unit),
+        )  # fmt: skip
         if unit.assembled_into_id is not None:
             # The handset may be inserted after this piece: link the two in the UPDATE.
-            row["assembled_into_id"] = None
+            row = (*row[:-2], None, row[-1])
             w.changed_units[unit.id] = unit
         rows.append(row)
         unit.new = False
     return rows
-
-
-def _table(model: Any) -> Table:
-    return cast(Table, model.__table__)
 
 
 def _unique_violation(exc: Exception) -> bool:

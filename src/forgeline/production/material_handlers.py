@@ -18,7 +18,13 @@ from forgeline.production.events import (
     CarrierUnload,
     EquipmentStateEvent,
 )
-from forgeline.production.ingest_state import BatchState, LiveBatch, LiveCarrier
+from forgeline.production.ingest_state import (
+    BatchState,
+    EquipmentStateRow,
+    LiveBatch,
+    LiveCarrier,
+    LotUseRow,
+)
 from forgeline.production.routing import Status
 from forgeline.production.unit_handlers import unit_of
 
@@ -67,16 +73,9 @@ def assemble(state: BatchState, event: Assemble) -> dict[str, Any]:
     glass.state, glass.assembled_into_id = consumed, handset.id
     state.writes.touch(glass)
     record = handset.current_record_id if handset.state.status is Status.IN_PROCESS else None
+    at = state.values.time(event.at)
     for lot_role, lot_id in lot_ids:
-        state.writes.lot_uses.append(
-            {
-                "unit_id": handset.id,
-                "lot_id": lot_id,
-                "role": lot_role,
-                "record_id": record,
-                "at": event.at,
-            }
-        )
+        state.writes.lot_uses.append(LotUseRow(handset.id, lot_id, lot_role, record, at))
     return {"handset": handset.uid, "glass": glass.uid}
 
 
@@ -137,11 +136,7 @@ def batch_start(state: BatchState, event: BatchStart) -> dict[str, Any]:
             f"{station.code} is not batch equipment",
             station=station.code,
         )
-    if not any(
-        step.code == event.operation and step.station_type == station.station_type
-        for route in state.current.routes.values()
-        for step in route.steps
-    ):
+    if (event.operation, station.station_type) not in state.current.operations_by_type:
         raise invalid(
             "batch.wrong_operation",
             f"no operation {event.operation} runs at a {station.station_type} station",
@@ -192,18 +187,13 @@ def batch_end(state: BatchState, event: BatchEnd) -> dict[str, Any]:
     if pending is not None:
         pending["ended_at"] = event.at
     else:
-        state.writes.ended_batches[batch.id] = event.at
+        state.writes.ended_batches[batch.id] = state.values.time(event.at)
     return {"batch": batch.code}
 
 
 def equipment_state(state: BatchState, event: EquipmentStateEvent) -> dict[str, Any]:
     station = state.current.station(event.station)
     state.writes.equipment_states.append(
-        {
-            "station_code": station.code,
-            "state": event.state,
-            "reason": event.reason,
-            "started_at": event.at,
-        }
+        EquipmentStateRow(station.code, event.state, event.reason, state.values.time(event.at))
     )
     return {"station": station.code, "state": event.state}

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic_core import to_json
 
 from forgeline.api.deps import SessionDep, SettingsDep
 from forgeline.auth.deps import require
@@ -49,11 +49,12 @@ def post_events(
     session: SessionDep,
     settings: SettingsDep,
     principal: Ingester,
-) -> JSONResponse:
+) -> Response:
     """Apply the events in order; one refused event does not stop the others.
 
     The body is a JSON array of events or `{"events": [...]}`. The transaction commits before
     this answer is sent, so every event reported accepted is durable.
     """
     report = ingest(session, body, principal, settings)
-    return JSONResponse(report.to_dict())
+    # pydantic-core's encoder: json.dumps of 10,000 outcomes costs a tenth of the request.
+    return Response(to_json(report.to_dict()), media_type="application/json")

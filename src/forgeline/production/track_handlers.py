@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from forgeline.auth.service import has_valid_skills
+from forgeline.auth.service import skills_valid
 from forgeline.errors import DomainError, conflict, forbidden, invalid, not_found
 from forgeline.production import routing
 from forgeline.production.catalog import StationInfo
@@ -40,14 +40,7 @@ def _operator(state: BatchState, key: str) -> Operator:
 
 
 def _has_skills(state: BatchState, operator: Operator, station: StationInfo, at: datetime) -> bool:
-    day = at.date()
-    key = (operator.id, station.skills, day.isoformat())
-    held = state.skills_ok.get(key)
-    if held is None:
-        held = state.skills_ok[key] = has_valid_skills(
-            state.session, operator.id, station.skills, day
-        )
-    return held
+    return skills_valid(state.skills.get(operator.id, {}), station.skills, at.date())
 
 
 def _unit_station(state: BatchState, unit: LiveUnit, code: str) -> StationInfo:
@@ -106,10 +99,11 @@ def track_in(state: BatchState, event: TrackIn) -> dict[str, Any]:
             raise
         moves.append((unit, moved, operation))
     batch_id = None if batch is None else batch.id
+    at = state.values.time(event.at)
     for unit, moved, operation in moves:
         unit.state = moved
         unit.current_record_id = state.open_record(
-            unit, operation, operator.username, event.at, batch_id, event.station
+            unit, operation, operator.username, at, batch_id, event.station
         )
         unit.current_station, unit.current_operation = event.station, operation
         unit.current_batch_run_id = batch_id
@@ -139,9 +133,10 @@ def track_out(state: BatchState, event: TrackOut) -> dict[str, Any]:
         except DomainError as exc:
             exc.details.setdefault("uid", unit.uid)
             raise
+    at = state.values.time(event.at)
     for unit, moved in moves:
         rework_to = moved.rework_target if result is Result.REWORK else None
-        state.close_record(unit, event.at, result.value, rework_to)
+        state.close_record(unit, at, result.value, rework_to)
         unit.state = moved
         state.writes.touch(unit)
     return _moved_result(event, units)

@@ -9,12 +9,12 @@ limits, defect codes, GS1 IDs.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from forgeline.errors import DomainError, conflict, invalid, not_found
 from forgeline.production import routing
+from forgeline.production.bulk import DriverValue
 from forgeline.production.catalog import PlantCatalog, ProductInfo
 from forgeline.production.events import (
     DefectEvent,
@@ -22,8 +22,14 @@ from forgeline.production.events import (
     Split,
     Start,
 )
-from forgeline.production.gs1 import parse_gs1_id, to_gtin14
-from forgeline.production.ingest_state import BatchState, LiveUnit
+from forgeline.production.gs1 import parse_gs1_id
+from forgeline.production.ingest_state import (
+    BatchState,
+    DefectRow,
+    LiveUnit,
+    MeasurementRow,
+    RecordRow,
+)
 from forgeline.production.routing import Result, Status, UnitState, next_operation
 
 SERIAL_NUMBER = re.compile(r"^[A-Z0-9]{6,20}$")
@@ -55,7 +61,7 @@ def unit_of(state: BatchState, uid: str) -> LiveUnit:
 
 def _glass_uid(text: str, product: ProductInfo) -> str:
     gs1 = parse_gs1_id(text)
-    if gs1.gtin != to_gtin14(product.gtin):
+    if gs1.gtin != product.gtin14:
         raise invalid(
             "gs1.gtin_mismatch",
             f"{text} carries GTIN {gs1.gtin}; product {product.code} is GTIN {product.gtin}",
@@ -142,6 +148,7 @@ def split(state: BatchState, event: Split) -> dict[str, Any]:
         consumed, piece = routing.split(sheet)
     record = state.split_records.get(parent.current_record_id or 0)
     new_record = state.writes.new_records.get(parent.current_record_id or 0)
+    at = state.values.time(event.at)
     for uid in children:
         child = LiveUnit(
             state.unit_ids.take(), uid, "glass", parent.product_code, parent.routing_code,
@@ -150,25 +157,26 @@ def split(state: BatchState, event: Split) -> dict[str, Any]:
             None, 0, created_at=event.at, new=True,
         )  # fmt: skip
         if piece.status is Status.IN_PROCESS:
-            operator, since = _visit_of(parent, record, new_record, event.at)
+            operator, since = _visit_of(state, record, new_record, at)
             child.current_record_id = state.open_record(
                 child, piece.in_operation or "", operator, since, None
             )
         state.add_unit(child)
     if sheet.status is Status.IN_PROCESS:
-        state.close_record(parent, event.at, Result.PASS.value, None)
+        state.close_record(parent, at, Result.PASS.value, None)
     parent.state = consumed
     state.writes.touch(parent)
     return {"consumed": parent.uid, "children": children}
 
 
 def _visit_of(
-    parent: LiveUnit, stored: Any, new: dict[str, Any] | None, at: datetime
-) -> tuple[str, datetime]:
+    state: BatchState, stored: Any, new: RecordRow | None, at: DriverValue
+) -> tuple[str, DriverValue]:
+    """Operator and track-in time of the sheet's open visit, which its pieces inherit."""
     if new is not None:
-        return str(new["operator"]), new["track_in_at"]
+        return new.operator, new.track_in_at
     if stored is not None:
-        return str(stored[1]), stored[2]
+        return str(stored[1]), state.values.time(stored[2])
     return "unknown", at
 
 
@@ -190,20 +198,11 @@ def measurement(state: BatchState, event: MeasurementEvent) -> dict[str, Any]:
     value = event.value
     in_spec = (lsl is None or value >= lsl) and (usl is None or value <= usl)
     state.writes.measurements.append(
-        {
-            "unit_id": unit.id,
-            "record_id": unit.current_record_id,
-            "operation_code": operation,
-            "station_code": event.station,
-            "characteristic_code": event.characteristic,
-            "value": value,
-            "lsl": lsl,
-            "usl": usl,
-            "in_spec": in_spec,
-            "batch_run_id": unit.current_batch_run_id,
-            "measured_at": event.at,
-        }
-    )
+        MeasurementRow(
+            unit.id, unit.current_record_id, operation, event.station, event.characteristic,
+            value, lsl, usl, in_spec, unit.current_batch_run_id, state.values.time(event.at),
+        )
+    )  # fmt: skip
     return {"unit": unit.uid, "in_spec": in_spec}
 
 
@@ -239,17 +238,10 @@ def defect(state: BatchState, event: DefectEvent) -> dict[str, Any]:
         route.index(event.origin)
     at_station = unit.current_station == event.station
     state.writes.defects.append(
-        {
-            "unit_id": unit.id,
-            "record_id": unit.current_record_id if at_station else None,
-            "defect_code": event.code,
-            "zone": event.zone,
-            "x_mm": event.x_mm,
-            "y_mm": event.y_mm,
-            "size_mm": event.size_mm,
-            "origin_operation": event.origin,
-            "station_code": event.station,
-            "found_at": event.at,
-        }
-    )
+        DefectRow(
+            unit.id, unit.current_record_id if at_station else None, event.code, event.zone,
+            event.x_mm, event.y_mm, event.size_mm, event.origin, event.station,
+            state.values.time(event.at),
+        )
+    )  # fmt: skip
     return {"unit": unit.uid}
