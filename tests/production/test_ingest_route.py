@@ -222,3 +222,26 @@ def test_assemble_finished_glass_into_a_handset(db: Session) -> None:
     handset, used = unit(db, "SNT0000001"), unit(db, piece)
     assert (used.status, used.assembled_into_id) == ("consumed", handset.id)
     assert sorted(u.role for u in db.scalars(select(LotUse))) == ["battery", "pcba"]
+
+
+def test_ink_lot_consumed_at_print_is_recorded_per_piece(db: Session) -> None:
+    from forgeline.production.tables import MaterialLot
+
+    set_up_line(db)
+    db.add_all([MaterialLot(code="INK-LOT-7", kind="ink", quantity=5),
+                MaterialLot(code="INK-LOT-8", kind="coating", quantity=5)])  # fmt: skip
+    db.flush()
+    ev = Events()
+    uid = glass("K0001")
+    events = [ev("start", uid=uid, product="CG-AUR-A55", kind="glass")]
+    for _operation, station in ROUTE[:7]:
+        events += ev.visit(uid, station)
+    events += [
+        ev("track_in", uid=uid, station="PRN-01", operator="ravi", lots={"ink": "INK-LOT-8"}),
+        ev("track_in", uid=uid, station="PRN-01", operator="ravi", lots={"ink": "INK-LOT-7"}),
+    ]
+    report = run(db, events)
+    assert outcomes(report)[-2:] == [("rejected", "lot.wrong_kind"), ("accepted", None)]
+    (use,) = db.scalars(select(LotUse)).all()
+    assert use.role == "ink"
+    assert use.record_id == unit(db, uid).current_record_id

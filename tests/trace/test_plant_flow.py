@@ -126,6 +126,9 @@ def test_glass_and_handset_trace_both_ways(db: Session) -> None:
     assert iox.batch_run.chemistry is not None
     assert iox.batch_run.chemistry.values["na_wt_pct"] == 0.31
     assert iox.carrier is not None and iox.carrier.code == "TRAY-02"
+    # The bath aged by the one cycle run in it (6 simulated seconds, as the events say).
+    assert iox.batch_run.bath.cycles == 1
+    assert 0 < iox.batch_run.bath.hours < 0.01
     assert [(m.characteristic_code, m.value) for m in iox.measurements] == [("CS", 815.0)]
     assert piece.split_from is not None and piece.split_from.uid == "SHEET-F1"
     assert piece.split_from.lot is not None and piece.split_from.lot.code == "SHEET-LOT-1"

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from forgeline.audit.log import append
@@ -260,3 +261,21 @@ def list_baths(
         query.order_by(Bath.station_code, Bath.started_at.desc()).limit(limit).offset(offset)
     )
     return list(rows), int(total)
+
+
+def age_baths(session: Session, usage: dict[int, list[float]]) -> None:
+    """Add the cycles and hours of the batch runs that ended to their baths (increments, so a
+    concurrent analysis or top-up of the same bath is not overwritten)."""
+    if not usage:
+        return
+    table = cast(Table, Bath.__table__)
+    # A Core statement: executemany of increments (an ORM update would want whole rows by key).
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("bath"))
+        .values(
+            cycles=table.c.cycles + bindparam("add_cycles"),
+            hours=table.c.hours + bindparam("add_hours"),
+        ),
+        [{"bath": b, "add_cycles": int(c), "add_hours": h} for b, (c, h) in usage.items()],
+    )

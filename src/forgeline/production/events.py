@@ -36,6 +36,8 @@ E10State = Literal[
 ]
 HoldTarget = Literal["unit", "carrier", "lot", "bath", "batch", "station"]
 LotRole = Literal["pcba", "battery"]
+# Material consumed at an operation (ink at PRINT, AR/AF coating material at COAT, ...).
+ConsumedLotRole = Literal["ink", "coating", "pcba", "battery", "other"]
 
 
 class EventBase(BaseModel):
@@ -81,6 +83,7 @@ class TrackIn(_UnitOrCarrier):
     operator: Code
     operation: Code | None = None
     batch: Code | None = None
+    lots: dict[ConsumedLotRole, Code] = Field(default_factory=dict)
 
 
 class TrackOut(_UnitOrCarrier):

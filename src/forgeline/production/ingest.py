@@ -326,6 +326,7 @@ def _unit_event_references(
     if isinstance(event, TrackIn):
         refs.new_records += 1
         refs.operators.add(event.operator)
+        refs.lots.update(event.lots.values())
         if event.batch is not None:
             refs.batches.add(event.batch)
     elif isinstance(event, Start):

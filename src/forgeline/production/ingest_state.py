@@ -62,6 +62,7 @@ class LiveBatch:
     bath_id: int | None
     ended: bool
     hold_count: int
+    started_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +202,8 @@ class Writes:
     lot_uses: list[LotUseRow] = field(default_factory=list)
     new_batches: dict[int, dict[str, Any]] = field(default_factory=dict)
     ended_batches: dict[int, DriverValue] = field(default_factory=dict)
+    # bath id -> [cycles, hours] to add: the bath ages with every cycle run in it.
+    bath_usage: dict[int, list[float]] = field(default_factory=dict)
     ingested: list[IngestedRow] = field(default_factory=list)
 
     def touch(self, unit: LiveUnit) -> None:
@@ -219,6 +222,7 @@ class Writes:
             or self.lot_uses
             or self.new_batches
             or self.ended_batches
+            or self.bath_usage
             or self.ingested
         )
 

@@ -16,13 +16,24 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import ARRAY, ColumnElement, Table, any_, bindparam, func, literal, select, text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Table,
+    any_,
+    bindparam,
+    func,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from forgeline.auth.service import skill_expiries
 from forgeline.auth.tables import User
 from forgeline.errors import conflict
+from forgeline.production.baths import age_baths
 from forgeline.production.bulk import DriverValue, insert_rows, update_rows
 from forgeline.production.holds import HoldTarget
 from forgeline.production.ingest_state import (
@@ -208,6 +219,7 @@ def load_master_data(session: Session, state: BatchState, refs: Refs) -> None:
                 BatchRun.bath_id,
                 BatchRun.ended_at.is_not(None),
                 BatchRun.hold_count,
+                BatchRun.started_at,
             ).where(_any_of(session, BatchRun.code, refs.batches))
         ):
             state.batches[row[1]] = LiveBatch(*row)
@@ -349,6 +361,7 @@ def flush(session: Session, state: BatchState) -> None:
         update_rows(
             session, "batch_run", ("ended_at",), [(at, bid) for bid, at in w.ended_batches.items()]
         )
+        age_baths(session, w.bath_usage)
         insert_rows(session, "measurement", MeasurementRow._fields, w.measurements)
         insert_rows(session, "defect", DefectRow._fields, w.defects)
         insert_rows(session, "lot_use", LotUseRow._fields, w.lot_uses)

@@ -6,6 +6,7 @@ in-memory state; a `DomainError` means the event is refused and nothing changed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from forgeline.errors import conflict, invalid, not_found
@@ -29,6 +30,21 @@ from forgeline.production.routing import Status
 from forgeline.production.unit_handlers import unit_of
 
 _ACTIVE = frozenset({Status.WAITING, Status.IN_PROCESS})
+
+
+def checked_lots(state: BatchState, lots: Iterable[tuple[str, str]]) -> list[tuple[str, int]]:
+    """(role, lot id) for each lot an event consumes: known, of the role's kind, not held."""
+    found: list[tuple[str, int]] = []
+    for role, code in lots:
+        lot = state.lots.get(code)
+        if lot is None:
+            raise not_found("lot.unknown", f"no material lot {code!r}", lot=code)
+        if role not in ("other", lot.detail):
+            raise invalid("lot.wrong_kind", f"lot {code} is {lot.detail}, not {role}", lot=code)
+        if lot.hold_count > 0:
+            raise conflict("lot.on_hold", f"lot {code} is on hold", lot=code)
+        found.append((role, lot.id))
+    return found
 
 
 def assemble(state: BatchState, event: Assemble) -> dict[str, Any]:
@@ -60,16 +76,7 @@ def assemble(state: BatchState, event: Assemble) -> dict[str, Any]:
             status=glass.state.status.value,
         )
     consumed = routing.consume(glass.state)  # refuses a held, failed or consumed piece
-    lot_ids: list[tuple[str, int]] = []
-    for role, code in event.lots.items():
-        lot = state.lots.get(code)
-        if lot is None:
-            raise not_found("lot.unknown", f"no material lot {code!r}", lot=code)
-        if lot.detail != role:
-            raise invalid("lot.wrong_kind", f"lot {code} is {lot.detail}, not {role}", lot=code)
-        if lot.hold_count > 0:
-            raise conflict("lot.on_hold", f"lot {code} is on hold", lot=code)
-        lot_ids.append((role, lot.id))
+    lot_ids = checked_lots(state, event.lots.items())
     glass.state, glass.assembled_into_id = consumed, handset.id
     state.writes.touch(glass)
     record = handset.current_record_id if handset.state.status is Status.IN_PROCESS else None
@@ -171,7 +178,7 @@ def batch_start(state: BatchState, event: BatchStart) -> dict[str, Any]:
         "hold_count": 0,
     }
     state.batches[event.batch] = LiveBatch(
-        batch_id, event.batch, station.code, event.operation, bath_id, False, 0
+        batch_id, event.batch, station.code, event.operation, bath_id, False, 0, event.at
     )
     return {"batch": event.batch}
 
@@ -183,6 +190,10 @@ def batch_end(state: BatchState, event: BatchEnd) -> dict[str, Any]:
     if batch.ended:
         raise conflict("batch.ended", f"batch run {batch.code} has ended", batch=batch.code)
     batch.ended = True
+    if batch.bath_id is not None:
+        usage = state.writes.bath_usage.setdefault(batch.bath_id, [0, 0.0])
+        usage[0] += 1
+        usage[1] += max(0.0, (event.at - batch.started_at).total_seconds() / 3600)
     pending = state.writes.new_batches.get(batch.id)
     if pending is not None:
         pending["ended_at"] = event.at

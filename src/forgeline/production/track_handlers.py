@@ -14,7 +14,8 @@ from forgeline.errors import DomainError, conflict, forbidden, invalid, not_foun
 from forgeline.production import routing
 from forgeline.production.catalog import StationInfo
 from forgeline.production.events import TrackIn, TrackOut
-from forgeline.production.ingest_state import BatchState, LiveBatch, LiveUnit, Operator
+from forgeline.production.ingest_state import BatchState, LiveBatch, LiveUnit, LotUseRow, Operator
+from forgeline.production.material_handlers import checked_lots
 from forgeline.production.routing import Result, Status, UnitState, next_operation
 from forgeline.production.unit_handlers import unit_of
 
@@ -77,6 +78,7 @@ def track_in(state: BatchState, event: TrackIn) -> dict[str, Any]:
     units = _targets(state, event)
     operator = _operator(state, event.operator)
     batch = _batch_run(state, event.batch, event.station)
+    lot_ids = checked_lots(state, event.lots.items())
     moves: list[tuple[LiveUnit, UnitState, str]] = []
     for unit in units:
         station = _unit_station(state, unit, event.station)
@@ -108,6 +110,10 @@ def track_in(state: BatchState, event: TrackIn) -> dict[str, Any]:
         unit.current_station, unit.current_operation = event.station, operation
         unit.current_batch_run_id = batch_id
         state.writes.touch(unit)
+        for role, lot_id in lot_ids:
+            state.writes.lot_uses.append(
+                LotUseRow(unit.id, lot_id, role, unit.current_record_id, at)
+            )
     return _moved_result(event, units)
 
 
