@@ -58,6 +58,7 @@ def same_rows_sqlite(source: Path, target: Path, batches: int, events: int) -> d
 
 def same_rows_pg(source_url: str, target_url: str, batches: int, events: int) -> dict[str, Any]:
     import psycopg
+    from psycopg.types.json import Json
 
     engine = make_engine(target_url)
     metadata.create_all(engine)
@@ -67,7 +68,11 @@ def same_rows_pg(source_url: str, target_url: str, batches: int, events: int) ->
         return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
     with psycopg.connect(dsn(source_url)) as src:
-        rows = {t: src.execute(f"SELECT * FROM {t}").fetchall() for t in TABLES}
+        rows = {
+            t: [tuple(Json(v) if isinstance(v, dict | list) else v for v in row)
+                for row in src.execute(f"SELECT * FROM {t}").fetchall()]
+            for t in TABLES
+        }  # fmt: skip
     parts = {t: _chunks(r, batches) for t, r in rows.items() if r}
     with psycopg.connect(dsn(target_url)) as conn:
         conn.execute("SET session_replication_role = replica")  # no FK triggers: no checks

@@ -172,7 +172,14 @@ class OperationRecord(Base):
 
     __tablename__ = "operation_record"
     __table_args__ = (
-        Index("ix_operation_record_unit", "unit_id", "track_in_at"),
+        # Covering: a unit's history is read from this index alone, one range of adjacent
+        # entries, instead of one random table page per record (a 10 M-piece database is
+        # bigger than memory, so those pages are disk reads).
+        Index(
+            "ix_operation_record_unit",
+            *("unit_id", "track_in_at", "id", "operation_code", "station_code", "operator"),
+            *("carrier_id", "batch_run_id", "track_out_at", "result", "rework_to", "visit"),
+        ),
         Index("ix_operation_record_station_time", "station_code", "track_in_at"),
         Index("ix_operation_record_batch", "batch_run_id"),
         Index("ix_operation_record_operator", "operator", "track_in_at"),
@@ -199,7 +206,12 @@ class OperationRecord(Base):
 class Measurement(Base):
     __tablename__ = "measurement"
     __table_args__ = (
-        Index("ix_measurement_unit", "unit_id"),
+        # Covering, for the same reason as ix_operation_record_unit.
+        Index(
+            "ix_measurement_unit",
+            *("unit_id", "measured_at", "id", "record_id", "operation_code", "station_code"),
+            *("characteristic_code", "value", "lsl", "usl", "in_spec", "batch_run_id"),
+        ),
         Index("ix_measurement_characteristic_time", "characteristic_code", "measured_at"),
     )
 
