@@ -60,7 +60,7 @@ def carrier_out(row: AnyRow) -> CarrierOut:
 
 def _fields(model: type[StrictModel], row: AnyRow) -> dict[str, Any]:
     """The row's values for the model's fields (the row may carry more columns, e.g. ids)."""
-    return {name: row._mapping[name] for name in model.model_fields}
+    return {name: getattr(row, name) for name in model.model_fields}
 
 
 def bath_out(row: AnyRow) -> BathOut:
@@ -75,7 +75,7 @@ def batch_run_outs(session: Session, ids: Collection[int]) -> dict[int, BatchRun
     """Batch runs by id, each with its bath and the bath chemistry in force at its start."""
     outs: dict[int, BatchRunOut] = {}
     for run in queries.batch_runs(session, ids):
-        values = run._mapping
+        values = run._asdict()
         bath = None
         if run.bath_id is not None:
             bath = BathOut.model_validate(

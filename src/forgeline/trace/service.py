@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from operator import itemgetter
@@ -35,7 +35,7 @@ from forgeline.trace.genealogy import (
     lot_out,
     unit_genealogy,
 )
-from forgeline.trace.queries import AnyRow, AnySelect
+from forgeline.trace.queries import AnyRow
 from forgeline.trace.schemas import (
     AffectedUnit,
     BackwardTrace,
@@ -200,8 +200,11 @@ def _without_gc_pauses() -> Iterator[None]:
 def _forward(
     session: Session, subject: Subject, since: datetime | None, until: datetime | None
 ) -> ForwardTrace:
-    seed = _seed(subject, since, until)
-    rows = queries.affected_units(session, seed, MAX_FORWARD_UNITS + 1)
+    # Stations and operators are codes on operation records; every other subject is a row.
+    key = subject.code if subject.id is None else subject.id
+    rows = queries.affected_units(
+        session, subject.kind.value, key, since, until, MAX_FORWARD_UNITS + 1
+    )
     if len(rows) > MAX_FORWARD_UNITS:
         raise DomainError(
             "trace.too_many_units",
@@ -231,28 +234,6 @@ def _check_window(since: datetime | None, until: datetime | None) -> None:
             raise invalid("trace.naive_time", f"{name} needs a time zone (UTC)", field=name)
     if since is not None and until is not None and since >= until:
         raise invalid("trace.bad_window", "since must be before until")
-
-
-def _seed(subject: Subject, since: datetime | None, until: datetime | None) -> AnySelect:
-    """The units the subject touched directly, as a subquery (never a list of ids in Python)."""
-    builders: dict[SubjectKind, Callable[[], AnySelect]] = {
-        SubjectKind.UNIT: lambda: queries.unit_seed(_id(subject)),
-        SubjectKind.LOT: lambda: queries.lot_seed(_id(subject), since, until),
-        SubjectKind.BATH: lambda: queries.bath_seed(_id(subject), since, until),
-        SubjectKind.BATCH_RUN: lambda: queries.records_where(
-            queries.record.c.batch_run_id == _id(subject), since, until
-        ),
-        SubjectKind.CARRIER: lambda: queries.records_where(
-            queries.record.c.carrier_id == _id(subject), since, until
-        ),
-        SubjectKind.STATION: lambda: queries.records_where(
-            queries.record.c.station_code == subject.code, since, until
-        ),
-        SubjectKind.OPERATOR: lambda: queries.records_where(
-            queries.record.c.operator == subject.code, since, until
-        ),
-    }
-    return builders[subject.kind]()
 
 
 def _id(subject: Subject) -> int:
