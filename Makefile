@@ -36,8 +36,12 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
+## bench: the figures in BENCHMARKS.md. TRACE_PIECES=10000000 reproduces the trace table
+## (~45 GB of disk, ~20 min to generate); the default is a quick 200,000-piece run.
+TRACE_PIECES ?= 200000
 bench: $(STAMP)
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	$(BIN)/python bench/ingest.py --batches 5
+	$(BIN)/python bench/trace.py --pieces $(TRACE_PIECES)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
