@@ -30,6 +30,10 @@ from forgeline.models import metadata
 
 pytest_plugins = ["tests.identities"]
 
+# Rich wraps CLI output at the terminal's width, which differs between machines (and with the
+# length of the checkout's path); tests read the output unwrapped.
+os.environ["COLUMNS"] = "240"
+
 PG_ADMIN_URL = os.environ.get(
     "FORGELINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

@@ -7,6 +7,7 @@ an unknown code is a NOT_FOUND `DomainError`, never None.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -66,78 +67,46 @@ def routings(session: Session, revision: int) -> list[PlantRouting]:
     )
 
 
-def station(session: Session, revision: int, code: str) -> PlantStation:
+CodedRow = TypeVar(
+    "CodedRow", PlantStation, PlantRouting, PlantProduct, PlantCharacteristic, PlantDefectCode
+)
+
+
+def _by_code(
+    session: Session, model: type[CodedRow], revision: int, code: str, what: str
+) -> CodedRow:
+    """The revision's row of `model` with this code, or NOT_FOUND `plant.unknown_<what>`."""
     row = session.scalars(
-        select(PlantStation).where(PlantStation.revision == revision, PlantStation.code == code)
+        select(model).where(model.revision == revision, model.code == code)
     ).first()
     if row is None:
+        label = what.replace("_", " ")
         raise not_found(
-            "plant.unknown_station",
-            f"no station {code!r} in plant revision {revision}",
-            station=code,
-            revision=revision,
+            f"plant.unknown_{what}",
+            f"no {label} {code!r} in plant revision {revision}",
+            **{what: code, "revision": revision},
         )
     return row
+
+
+def station(session: Session, revision: int, code: str) -> PlantStation:
+    return _by_code(session, PlantStation, revision, code, "station")
 
 
 def routing(session: Session, revision: int, code: str) -> PlantRouting:
-    row = session.scalars(
-        select(PlantRouting).where(PlantRouting.revision == revision, PlantRouting.code == code)
-    ).first()
-    if row is None:
-        raise not_found(
-            "plant.unknown_routing",
-            f"no routing {code!r} in plant revision {revision}",
-            routing=code,
-            revision=revision,
-        )
-    return row
+    return _by_code(session, PlantRouting, revision, code, "routing")
 
 
 def product(session: Session, revision: int, code: str) -> PlantProduct:
-    row = session.scalars(
-        select(PlantProduct).where(PlantProduct.revision == revision, PlantProduct.code == code)
-    ).first()
-    if row is None:
-        raise not_found(
-            "plant.unknown_product",
-            f"no product {code!r} in plant revision {revision}",
-            product=code,
-            revision=revision,
-        )
-    return row
+    return _by_code(session, PlantProduct, revision, code, "product")
 
 
 def characteristic(session: Session, revision: int, code: str) -> PlantCharacteristic:
-    row = session.scalars(
-        select(PlantCharacteristic).where(
-            PlantCharacteristic.revision == revision, PlantCharacteristic.code == code
-        )
-    ).first()
-    if row is None:
-        raise not_found(
-            "plant.unknown_characteristic",
-            f"no characteristic {code!r} in plant revision {revision}",
-            characteristic=code,
-            revision=revision,
-        )
-    return row
+    return _by_code(session, PlantCharacteristic, revision, code, "characteristic")
 
 
 def defect_code(session: Session, revision: int, code: str) -> PlantDefectCode:
-    row = session.scalars(
-        select(PlantDefectCode).where(
-            PlantDefectCode.revision == revision, PlantDefectCode.code == code
-        )
-    ).first()
-    if row is None:
-        raise not_found(
-            "plant.unknown_defect_code",
-            f"no defect code {code!r} in plant revision {revision}",
-            defect_code=code,
-            revision=revision,
-        )
-    return row
+    return _by_code(session, PlantDefectCode, revision, code, "defect_code")
 
 
 def product_for_tac(session: Session, revision: int, tac: str) -> PlantProduct:

@@ -17,16 +17,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from forgeline.api.schemas import StrictModel
+from forgeline.production.schemas import BathOut, LotOut
 from forgeline.trace import queries
 from forgeline.trace.queries import AnyRow
 from forgeline.trace.schemas import (
     BatchRunOut,
     BathAnalysis,
-    BathOut,
     CarrierOut,
     DefectOut,
     HoldOut,
-    LotOut,
     LotUseOut,
     MeasurementOut,
     OperationOut,

@@ -10,6 +10,9 @@ from typing import Any
 
 from forgeline.api.schemas import StrictModel
 
+# The lot and bath read models are production's own; a trace shows them as production does.
+from forgeline.production.schemas import BathOut, LotOut
+
 
 class SubjectKind(StrEnum):
     """What an identifier names; also the prefix of the explicit form ("lot:SL-0042")."""
@@ -33,18 +36,6 @@ class Subject(StrictModel):
     unit_kind: str | None = None  # sheet/glass/handset when kind is unit
 
 
-class LotOut(StrictModel):
-    code: str
-    kind: str
-    material: str
-    supplier: str
-    supplier_lot: str
-    quantity: int
-    certificate: dict[str, Any] | None
-    received_at: datetime
-    hold_count: int
-
-
 class CarrierOut(StrictModel):
     code: str
     kind: str
@@ -57,22 +48,6 @@ class BathAnalysis(StrictModel):
 
     at: datetime
     values: dict[str, Any]
-
-
-class BathOut(StrictModel):
-    """The bath row as it stands now (counters and last chemistry on the row itself)."""
-
-    code: str
-    station_code: str
-    salt: str
-    started_at: datetime
-    replaced_at: datetime | None
-    cycles: int
-    hours: float
-    na_wt_pct: float | None
-    ca_ppm: float | None
-    mg_ppm: float | None
-    hold_count: int
 
 
 class BatchRunOut(StrictModel):
