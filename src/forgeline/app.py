@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
-from sqlalchemy import text
 
 from forgeline import __version__
 from forgeline.admin import pages as admin_pages
@@ -43,13 +42,12 @@ def _health_router() -> APIRouter:
     @router.get("/health", response_model=Health)
     def health(session: SessionDep) -> Health:
         """Liveness and readiness: answers only when the database answers."""
-        session.execute(text("SELECT 1"))
-        bind = session.get_bind()
+        connection = session.connection()  # reading the schema revision proves it answers
         return Health(
             status="ok",
             version=__version__,
-            database=bind.dialect.name,
-            schema_revision=current_revision(bind.engine) if hasattr(bind, "engine") else None,
+            database=connection.dialect.name,
+            schema_revision=current_revision(connection),
         )
 
     return router

@@ -9,8 +9,13 @@ from sqlalchemy.orm import Session
 
 from forgeline.auth.permissions import Role
 from forgeline.errors import DomainError, ErrorKind
-from forgeline.production.hold_checks import ensure_may_process, inherit_holds, station_on_hold
-from forgeline.production.holds import active_holds, place_hold, release_hold, units_on_hold
+from forgeline.production.holds import (
+    active_holds,
+    place_hold,
+    release_hold,
+    station_on_hold,
+    units_on_hold,
+)
 from forgeline.production.tables import BatchRun, Bath, Carrier, MaterialLot
 from tests.production import rows
 from tests.production.rows import at
@@ -124,12 +129,8 @@ def test_station_hold_stops_the_station_until_released(db: Session, plant: None)
     hold_id = hold(db, "station", "CNC-01")
     assert held(db) == set()
     assert station_on_hold(db, "CNC-01") and not station_on_hold(db, "CNC-02")
-    with pytest.raises(DomainError) as refused:
-        ensure_may_process(db, station_code="CNC-01")
-    assert refused.value.code == "station.on_hold"
     release_hold(db, hold_id, actor="user:q", note="spindle replaced", roles=QUALITY)
     assert not station_on_hold(db, "CNC-01")
-    ensure_may_process(db, station_code="CNC-01")
 
 
 def test_release_by_quality_restores_counts_and_is_audited(db: Session) -> None:
@@ -218,35 +219,6 @@ def test_bad_holds_are_refused_and_write_nothing(
         )  # type: ignore[arg-type]
     assert refused.value.code == code
     assert active_holds(db)[1] == 0
-
-
-def test_ensure_may_process_names_what_is_held(db: Session, plant: None) -> None:
-    tray = rows.carrier(db, "TRAY-1")
-    free = rows.unit(db, "FREE")
-    stuck = rows.unit(db, "STUCK")
-    hold(db, "unit", "STUCK")
-    hold(db, "carrier", "TRAY-1")
-    db.expire_all()
-    ensure_may_process(db, station_code="CNC-01", units=[free])
-    with pytest.raises(DomainError) as unit_refused:
-        ensure_may_process(db, station_code="CNC-01", units=[free, stuck])
-    assert unit_refused.value.code == "unit.on_hold"
-    assert unit_refused.value.details["units"] == ["STUCK"]
-    with pytest.raises(DomainError) as carrier_refused:
-        ensure_may_process(db, station_code="CNC-01", carrier=tray)
-    assert carrier_refused.value.code == "carrier.on_hold"
-
-
-def test_new_units_inherit_holds_of_their_sheet_and_lot(db: Session) -> None:
-    sheets = rows.lot(db, "LOT-1")
-    sheet = rows.unit(db, "SHEET", lot=sheets)
-    hold(db, "unit", "SHEET")
-    hold(db, "lot", "LOT-1")  # catches SHEET too: two holds on it
-    piece = rows.unit(db, "PIECE", parent=sheet, lot=sheets)
-    added = inherit_holds(db, [piece.id], from_unit_id=sheet.id, lot_code="LOT-1")
-    assert added == 2
-    assert rows.hold_counts(db) == {"SHEET": 2, "PIECE": 2}
-    assert inherit_holds(db, [piece.id], from_unit_id=sheet.id) == 0  # idempotent
 
 
 def test_window_is_half_open(db: Session, plant: None) -> None:

@@ -245,3 +245,32 @@ def test_ink_lot_consumed_at_print_is_recorded_per_piece(db: Session) -> None:
     (use,) = db.scalars(select(LotUse)).all()
     assert use.role == "ink"
     assert use.record_id == unit(db, uid).current_record_id
+
+
+def test_held_station_carrier_and_lot_stop_processing(db: Session) -> None:
+    from forgeline.production.holds import place_hold, release_hold
+    from tests.production.events_kit import QUALITY
+
+    set_up_line(db)
+    ev = Events()
+    uids = [glass(f"Q{i:04d}") for i in range(2)]
+    events = [ev("start", uid=u, product="CG-AUR-A55", kind="glass") for u in uids]
+    assert [o for o, _ in outcomes(run(db, events))] == ["accepted"] * len(events)
+    stop = place_hold(db, target_type="station", target="IQC-01", reason="lamp", actor="user:q")
+    place_hold(db, target_type="carrier", target="TRAY-02", reason="cracked", actor="user:q")
+    place_hold(db, target_type="lot", target="SHEET-LOT-1", reason="supplier", actor="user:q")
+    refused = run(db, [
+        ev("carrier_load", carrier="TRAY-02", uids=[uids[0]]),
+        ev("track_in", uid=uids[1], station="IQC-01", operator="ravi"),
+        ev("start", uid=glass("Q0009"), product="CG-AUR-A55", kind="glass", lot="SHEET-LOT-1"),
+        ev("track_in", uid=uids[0], station="IQC-02", operator="ravi"),
+    ])  # fmt: skip
+    assert outcomes(refused) == [
+        ("rejected", "carrier.on_hold"),
+        ("rejected", "station.on_hold"),
+        ("rejected", "lot.on_hold"),
+        ("accepted", None),  # the same piece at a station that is not held
+    ]
+    release_hold(db, stop.id, actor="user:asha", note="lamp replaced", roles=QUALITY.roles)
+    again = run(db, [ev("track_in", uid=uids[1], station="IQC-01", operator="ravi")])
+    assert outcomes(again) == [("accepted", None)]

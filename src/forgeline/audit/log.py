@@ -98,34 +98,20 @@ def append(
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Record one state change in the caller's transaction (it commits or rolls back with it)."""
-    # Microseconds only: that is what both backends store, and the hash must survive a round trip.
-    at = utcnow()
-    seq = _next_seq(session)
-    before_j, after_j = _jsonable(before), _jsonable(after)
-    request_id = current_request_id.get()
-    data = canonical_leaf_data(
-        seq,
-        at,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        before=before_j,
-        after=after_j,
-        request_id=request_id,
-    )
     entry = AuditEntry(
-        seq=seq,
-        at=at,
+        seq=_next_seq(session),
+        # Microseconds: what both backends store, so the hash survives the round trip.
+        at=utcnow(),
         actor=actor,
         action=action,
         object_type=object_type,
         object_id=object_id,
-        before=before_j,
-        after=after_j,
-        request_id=request_id,
-        leaf_hash=leaf_hash(data),
+        before=_jsonable(before),
+        after=_jsonable(after),
+        request_id=current_request_id.get(),
     )
+    # Hashed from the row itself, exactly as `verify` will recompute it.
+    entry.leaf_hash = leaf_hash(entry_leaf_data(entry))
     session.add(entry)
     session.flush()
     return entry

@@ -14,8 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from forgeline.production.events import HoldEvent, ReleaseEvent
-from forgeline.production.hold_checks import station_on_hold
-from forgeline.production.holds import place_hold, release_hold
+from forgeline.production.holds import place_hold, release_hold, station_on_hold
 from forgeline.production.ingest_state import BatchState, Coded
 from forgeline.production.ingest_store import flush
 from forgeline.production.tables import Hold, HoldUnit

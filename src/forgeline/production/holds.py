@@ -9,6 +9,7 @@ role releases a hold; placing and releasing are both audited. Nothing here commi
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -353,3 +354,23 @@ def units_on_hold(session: Session, hold_id: int, *, limit: int = 50, offset: in
             .offset(offset)
         )
     )
+
+
+def held_stations(session: Session, codes: Collection[str] | None = None) -> set[str]:
+    """Stations stopped by an unreleased hold without a window (all of them, or among `codes`).
+
+    A window hold quarantines what was processed in the window; only a hold without one stops
+    the station itself.
+    """
+    query = select(Hold.target_code).where(
+        Hold.target_type == HoldTarget.STATION.value,
+        Hold.window_start.is_(None),
+        Hold.released_at.is_(None),
+    )
+    if codes is not None:
+        query = query.where(Hold.target_code.in_(list(codes)))
+    return set(session.scalars(query))
+
+
+def station_on_hold(session: Session, station_code: str) -> bool:
+    return bool(held_stations(session, [station_code]))

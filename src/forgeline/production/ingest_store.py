@@ -35,7 +35,7 @@ from forgeline.auth.tables import User
 from forgeline.errors import conflict
 from forgeline.production.baths import age_baths
 from forgeline.production.bulk import DriverValue, insert_rows, update_rows
-from forgeline.production.holds import HoldTarget
+from forgeline.production.holds import held_stations
 from forgeline.production.ingest_state import (
     RECORD_COLUMNS,
     BatchState,
@@ -56,7 +56,6 @@ from forgeline.production.tables import (
     BatchRun,
     Bath,
     Carrier,
-    Hold,
     IngestedEvent,
     MaterialLot,
     OperationRecord,
@@ -238,15 +237,7 @@ def load_master_data(session: Session, state: BatchState, refs: Refs) -> None:
             if badge:
                 state.operators[badge] = operator
         state.skills = skill_expiries(session, {o.id for o in state.operators.values()})
-    state.held_stations = set(
-        session.scalars(
-            select(Hold.target_code).where(
-                Hold.target_type == HoldTarget.STATION.value,
-                Hold.window_start.is_(None),
-                Hold.released_at.is_(None),
-            )
-        )
-    )
+    state.held_stations = held_stations(session)
 
 
 def _load_coded(
