@@ -9,8 +9,8 @@ row once, converting an event's timestamp once, so nothing here touches a value.
 exactly what the column types would store (UTC timestamps, UUIDs, JSON), so rows written here
 read back through the ORM like any other. COPY runs in binary, its column types taken from the
 table's model: psycopg's C dumpers then do the work its text ones do in Python (UUIDs, three
-times faster overall). Only the ingest tables' known columns are written; every other write in
-Forgeline goes through SQLAlchemy.
+times faster overall). Only the ingest path's tables are written here (with live SPC's points,
+which every batch of measurements extends); every other write goes through SQLAlchemy.
 """
 
 from __future__ import annotations

@@ -54,6 +54,8 @@ class PlantCatalog:
     definition: PlantDefinition
     # (operation, station type) of every routing step: may a batch run that operation there.
     operations_by_type: frozenset[tuple[str, str]] = frozenset()
+    # Characteristics with an `spc` section: their measurements go to the observers.
+    monitored: frozenset[str] = frozenset()
     _limits: dict[tuple[str, str], tuple[float | None, float | None]] = field(
         default_factory=dict, repr=False
     )
@@ -84,6 +86,7 @@ class PlantCatalog:
             operations_by_type=frozenset(
                 (step.code, step.station_type) for r in routes.values() for step in r.steps
             ),
+            monitored=frozenset(c.code for c in plant.characteristics if c.spc is not None),
         )
 
     def station(self, code: str) -> StationInfo:

@@ -7,6 +7,8 @@ alone, so one malformed event is rejected by itself and the fast path stays fast
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -38,6 +40,17 @@ HoldTarget = Literal["unit", "carrier", "lot", "bath", "batch", "station"]
 LotRole = Literal["pcba", "battery"]
 # Material consumed at an operation (ink at PRINT, AR/AF coating material at COAT, ...).
 ConsumedLotRole = Literal["ink", "coating", "pcba", "battery", "other"]
+
+
+def new_event_id() -> UUID:
+    """A time-ordered event id (UUID version 7, RFC 9562): 48 bits of Unix milliseconds, then
+    74 random bits. Any UUID is accepted as an event id, but ids that grow with time land at the
+    end of the `ingested_event` index instead of at random pages in it, which is cheaper for
+    every backend; senders we write (the plant twin, the bench) use these."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10)) & ((1 << 80) - 1)
+    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
+    value = value & ~(0x3 << 62) | 0x2 << 62  # variant RFC 9562
+    return UUID(int=value)
 
 
 class EventBase(BaseModel):

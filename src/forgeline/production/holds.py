@@ -1,4 +1,5 @@
-"""Holds: quarantine a unit, carrier, lot, bath, batch run, station or station time window.
+"""Holds: quarantine a unit, carrier, lot, bath, batch run, station or station time window,
+or a selection of units that a rule chose (the pieces an SPC alarm's forward trace names).
 
 A hold resolves, once and in SQL, the units it catches (``INSERT INTO hold_unit SELECT ...``) and
 raises ``unit.hold_count`` for them in one UPDATE, so "may this unit proceed" stays a single read
@@ -45,6 +46,9 @@ class HoldTarget(StrEnum):
     BATH = "bath"
     BATCH = "batch"
     STATION = "station"
+    # Units chosen by the code that places the hold (quality's automatic SPC holds); not a
+    # target people or stations name, so `place_hold` refuses it.
+    SELECTION = "selection"
 
 
 # Targets that may be narrowed to a time window: the units processed there in the window.
@@ -188,7 +192,40 @@ def place_hold(
             f"a hold on a {kind.value} takes no time window",
             allowed=sorted(t.value for t in WINDOWED),
         )
+    if kind is HoldTarget.SELECTION:
+        raise invalid(
+            "hold.selection_not_placeable",
+            "a selection hold is placed by the rule that selects its units, not by hand",
+            allowed=sorted(t.value for t in HoldTarget if t is not HoldTarget.SELECTION),
+        )
     target_id = _target_id(session, kind, target)
+    units = affected_units(kind, target_id, target, window)
+    return _record(session, kind, target, target_id, window, reason, actor, units)
+
+
+def place_selection_hold(
+    session: Session, *, label: str, units: Select[Any], reason: str, actor: str
+) -> Hold:
+    """Hold the units `units` selects (one id column), under `label` (e.g. "SPC alarm 12")."""
+    reason = reason.strip()
+    if not reason:
+        raise invalid("hold.reason_required", "say why the hold is placed")
+    return _record(
+        session, HoldTarget.SELECTION, label, None, None, reason[:MAX_REASON], actor, units
+    )
+
+
+def _record(
+    session: Session,
+    kind: HoldTarget,
+    target: str,
+    target_id: int | None,
+    window: Window | None,
+    reason: str,
+    actor: str,
+    units: Select[Any],
+) -> Hold:
+    """Store the hold, catch its units and raise their (and the target's) hold counts."""
     hold = Hold(
         target_type=kind.value,
         target_code=target,
@@ -200,10 +237,10 @@ def place_hold(
     )
     session.add(hold)
     session.flush()
-    units = affected_units(kind, target_id, target, window).subquery()
+    caught_ids = units.subquery()
     session.execute(
         insert(HoldUnit).from_select(
-            ["hold_id", "unit_id"], select(literal(hold.id), units.c[0]).distinct()
+            ["hold_id", "unit_id"], select(literal(hold.id), caught_ids.c[0]).distinct()
         )
     )
     caught = _adjust_unit_counts(session, hold.id, +1)

@@ -60,6 +60,7 @@ from forgeline.production.ingest_store import (
     split_parent_records,
     stored_events,
 )
+from forgeline.production.observers import notify
 from forgeline.production.unit_handlers import canonical_uid
 
 MAX_BATCH = 10_000
@@ -205,6 +206,7 @@ def _ingest(
             continue
         report.events.append(_apply(state, event, known))
     flush(session, state)
+    notify(session, state.observed)
     counts = Counter(e.outcome for e in report.events)
     if counts["accepted"]:
         append(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from forgeline.auth.principal import Principal, PrincipalKind
 from forgeline.production.bulk import DriverValue, DriverValues, driver_values
 from forgeline.production.catalog import PlantCatalog, StationInfo
+from forgeline.production.observers import Observed
 from forgeline.production.routing import UnitState
 
 
@@ -253,6 +254,8 @@ class BatchState:
     record_ids: IdPool = field(default_factory=lambda: IdPool("operation_record"))
     batch_ids: IdPool = field(default_factory=lambda: IdPool("batch_run"))
     writes: Writes = field(default_factory=Writes)
+    # Accepted measurements of monitored characteristics, for the observers after the flush.
+    observed: list[Observed] = field(default_factory=list)
     values: DriverValues = field(init=False)
     now_value: DriverValue = field(init=False)  # `now` in the driver's form, made once
     sender: str = field(init=False)  # the principal's audit name, stored with each event

@@ -30,6 +30,7 @@ from forgeline.production.ingest_state import (
     MeasurementRow,
     RecordRow,
 )
+from forgeline.production.observers import Observed
 from forgeline.production.routing import Result, Status, UnitState, next_operation
 
 SERIAL_NUMBER = re.compile(r"^[A-Z0-9]{6,20}$")
@@ -203,6 +204,13 @@ def measurement(state: BatchState, event: MeasurementEvent) -> dict[str, Any]:
             value, lsl, usl, in_spec, unit.current_batch_run_id, state.values.time(event.at),
         )
     )  # fmt: skip
+    if event.characteristic in catalog.monitored:
+        state.observed.append(
+            Observed(
+                unit.id, unit.uid, unit.product_code, unit.plant_revision, operation,
+                event.station, event.characteristic, value, unit.current_batch_run_id, event.at,
+            )
+        )  # fmt: skip
     return {"unit": unit.uid, "in_spec": in_spec}
 
 
