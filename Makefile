@@ -12,7 +12,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## demo: fresh embedded database, default plant, admin user, then serve on 127.0.0.1:8000
+## demo: fresh embedded database, default plant, admin user, five simulated days of production
+## (the plant twin, through the ingest path), then serve on 127.0.0.1:8000
 demo: $(STAMP)
 	$(BIN)/forgeline demo
 
@@ -42,6 +43,10 @@ TRACE_PIECES ?= 200000
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py --batches 5
 	$(BIN)/python bench/trace.py --pieces $(TRACE_PIECES)
+	$(BIN)/python bench/spc.py
+	$(BIN)/python bench/twin.py
+	$(BIN)/python bench/provisioning.py
+	$(BIN)/python bench/certificate.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

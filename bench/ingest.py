@@ -1,6 +1,6 @@
 """Ingest throughput: batches of 10,000 mixed events through the service and the HTTP path.
 
-Run: .venv/bin/python bench/ingest.py [--batches N] [--sqlite-only] [--profile]
+Run: .venv/bin/python bench/ingest.py [--batches N] [--sqlite-only] [--profile] [--random-ids]
 
 For each backend (a fresh SQLite file; PostgreSQL when reachable, in a scratch database dropped
 afterwards) it loads the default plant and operators, then ingests N batches of 10,000 events
@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import pstats
+import random
 import secrets
 import sqlite3
 import sys
@@ -49,12 +50,17 @@ from forgeline.db.engine import make_engine
 from forgeline.db.session import make_session_factory, session_scope
 from forgeline.models import metadata
 from forgeline.plant.service import DEFAULT_PLANT, load_definition_file
+from forgeline.production.events import new_event_id
 from forgeline.production.ingest import ingest
+from forgeline.quality import monitoring
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest_baseline import same_rows_pg, same_rows_sqlite
 
 BATCH = 10_000
+# Event ids: time-ordered UUIDv7 as Forgeline's own senders make them (new_event_id), or, with
+# --random-ids, version 4 as a sender that knows no better might.
+RANDOM_IDS = "--random-ids" in sys.argv
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 GTIN = "08901234500019"
 OPERATORS = [f"op{i}" for i in range(4)]
@@ -73,11 +79,13 @@ class Workload:
         self.prefix, self.serial = prefix, 0
         self.at = datetime(2026, 1, 5, tzinfo=UTC)
         self.waiting: deque[str] = deque()
+        # Measurements vary as real ones do, so live SPC estimates limits and checks rules.
+        self.noise = random.Random(prefix)
 
     def _event(self, event_type: str, /, **fields: Any) -> dict[str, Any]:
         self.at += timedelta(milliseconds=10)
         return {
-            "event_id": str(uuid.uuid4()),
+            "event_id": str(uuid.uuid4() if RANDOM_IDS else new_event_id()),
             "type": event_type,
             "at": self.at.isoformat(),
             **fields,
@@ -88,8 +96,9 @@ class Workload:
         for i, (_, station, characteristic, value) in enumerate(steps):
             operator = OPERATORS[(n + i) % len(OPERATORS)]
             events.append(self._event("track_in", uid=uid, station=station, operator=operator))
+            measured = round(value + self.noise.gauss(0.0, 0.002), 5)
             events.append(self._event("measurement", uid=uid, station=station,
-                                      characteristic=characteristic, value=value))  # fmt: skip
+                                      characteristic=characteristic, value=measured))  # fmt: skip
             events.append(self._event("track_out", uid=uid, station=station, result="pass"))
         return events
 
@@ -145,7 +154,8 @@ def service_rate(url: str, batches: list[list[dict[str, Any]]], profile: bool) -
             outcomes[key] += report.count(key)
     engine.dispose()
     if profiler:
-        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(35)
+        stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative")
+        stats.print_stats(os.environ.get("PROFILE_FILTER", ""), 35)  # e.g. PROFILE_FILTER=quality
     return _rate(seconds, outcomes)
 
 
@@ -262,7 +272,16 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=5)
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--profile", action="store_true", help="cProfile the service path")
+    parser.add_argument("--random-ids", action="store_true", help="uuid4 event ids, not UUIDv7")
+    parser.add_argument(
+        "--no-spc", action="store_true", help="production ingest alone, without live SPC"
+    )
     args = parser.parse_args()
+    # Ingest as the plant runs it: with live SPC charting every monitored measurement (the app
+    # and the CLI install it; the service runs below would otherwise skip it). --no-spc measures
+    # production ingest alone, the service path only (the HTTP app installs SPC regardless).
+    if not args.no_spc:
+        monitoring.install()
     results: dict[str, Any] = {
         "benchmark": "ingest",
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
@@ -272,6 +291,8 @@ def main() -> None:
         "python": platform.python_version(),
         "batch_size": BATCH,
         "batches": args.batches,
+        "live_spc": not args.no_spc,
+        "event_ids": "uuid4" if args.random_ids else "uuid7",
     }
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)

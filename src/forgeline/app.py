@@ -10,6 +10,7 @@ from forgeline.admin import routes as admin_routes
 from forgeline.api.deps import SessionDep
 from forgeline.api.errors import install_error_handlers
 from forgeline.api.schemas import StrictModel
+from forgeline.audit import pages as audit_pages
 from forgeline.audit import routes as audit_routes
 from forgeline.auth import pages as auth_pages
 from forgeline.auth import routes as auth_routes
@@ -20,9 +21,18 @@ from forgeline.db.session import SessionFactory, make_session_factory
 from forgeline.plant import pages as plant_pages
 from forgeline.plant import routes as plant_routes
 from forgeline.production import hold_routes, master_routes, performance_routes
+from forgeline.production import pages as production_pages
 from forgeline.production import routes as event_routes
+from forgeline.quality import monitoring as quality_monitoring
+from forgeline.quality import pages as quality_pages
+from forgeline.quality import routes as quality_routes
+from forgeline.quality import spc_pages, spc_routes
+from forgeline.security import admin_routes as security_admin_routes
+from forgeline.security import pages as security_pages
+from forgeline.security import routes as security_routes
 from forgeline.trace import pages as trace_pages
 from forgeline.trace import routes as trace_routes
+from forgeline.twin import pages as twin_pages
 from forgeline.web.assets import mount_static
 from forgeline.web.error_pages import page_or_api_error
 
@@ -68,6 +78,9 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    # Live SPC watches every measurement that ingest accepts (see production.observers).
+    quality_monitoring.install()
+    spc_pages.add_overview_panels()
     app.state.session_factory = session_factory
     # JSON envelope under /api/, HTML error pages (and the sign-in redirect) everywhere else.
     install_error_handlers(app, page_or_api_error)
@@ -84,9 +97,19 @@ def create_app(
     api.include_router(performance_routes.router)
     api.include_router(trace_routes.router)
     api.include_router(event_routes.router)
+    api.include_router(security_routes.router)
+    api.include_router(security_admin_routes.router)
+    api.include_router(spc_routes.router)
+    api.include_router(quality_routes.router)
     app.include_router(api)
     app.include_router(auth_pages.router)
     app.include_router(plant_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(trace_pages.router)
+    app.include_router(twin_pages.router)
+    app.include_router(security_pages.router)
+    app.include_router(spc_pages.router)
+    app.include_router(quality_pages.router)
+    app.include_router(production_pages.router)
+    app.include_router(audit_pages.router)
     return app

@@ -9,6 +9,9 @@ import forgeline.audit.tables
 import forgeline.auth.tables
 import forgeline.plant.tables
 import forgeline.production.tables
+import forgeline.quality.monitor_tables
+import forgeline.quality.tables
+import forgeline.security.tables
 from forgeline.db.base import Base
 
 metadata = Base.metadata
@@ -20,4 +23,7 @@ _DOMAINS = (
     forgeline.auth.tables,
     forgeline.plant.tables,
     forgeline.production.tables,
+    forgeline.quality.monitor_tables,
+    forgeline.quality.tables,
+    forgeline.security.tables,
 )

@@ -1,9 +1,11 @@
 """Browser tests: a real server on a loopback port, driven by Debian's chromium through Playwright.
 
 One server per test session, on a fresh SQLite file that is migrated, loaded with the default
-plant and given an admin whose password the tests know. Each test gets its own browser context
-(fresh cookies), and leaves a screenshot under test-output/screenshots/<test name>.png so people
-can look at what the browser saw, pass or fail.
+plant, given an admin whose password the tests know and a few hours of plant history sent
+through ingest (`plant_history`: an operator, a quality engineer and a planner among it).
+Each test gets its own browser context (fresh cookies), and leaves a screenshot under
+test-output/screenshots/<test name>.png so people can look at what the browser saw, pass or
+fail.
 
 Playwright never downloads a browser here: the plant network has no route out, and Debian's
 package is the one that gets security updates (`make browser` installs it).
@@ -29,10 +31,10 @@ from forgeline.app import create_app
 from forgeline.auth.service import create_user
 from forgeline.config import Settings, load_settings
 from forgeline.db.engine import make_engine
-from forgeline.db.migrate import MIGRATIONS_DIR, upgrade
+from forgeline.db.migrate import upgrade
 from forgeline.db.session import make_session_factory, session_scope
-from forgeline.models import metadata
 from forgeline.plant.service import DEFAULT_PLANT, load_definition_file
+from tests.e2e.plant_history import build_plant_history
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -69,12 +71,7 @@ def _free_port() -> int:
 def _prepare_database(settings: Settings, admin_password: str) -> None:
     engine = make_engine(settings.resolved_database_url)
     try:
-        if any((MIGRATIONS_DIR / "versions").glob("*.py")):
-            upgrade(engine)
-        else:
-            # No migration written yet: build the schema from the models so the browser tests
-            # can run; once migrations exist the branch above is the only one taken.
-            metadata.create_all(engine)
+        upgrade(engine)  # the schema as `forgeline init` makes it: migrations, not create_all
         with session_scope(make_session_factory(engine), write=True) as session:
             load_definition_file(session, DEFAULT_PLANT, "system")
             create_user(
@@ -85,6 +82,7 @@ def _prepare_database(settings: Settings, admin_password: str) -> None:
                 actor="system",
                 password=admin_password,
             )
+            build_plant_history(session)
     finally:
         engine.dispose()
 

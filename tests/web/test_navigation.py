@@ -11,9 +11,10 @@ def test_nobody_signed_in_sees_no_navigation() -> None:
 
 
 def test_ready_entries_follow_permissions_and_coming_ones_show_to_everyone() -> None:
-    viewer = FakeViewer(allowed=frozenset({"plant.read"}))
+    viewer = FakeViewer(allowed=frozenset({"plant.read", "production.read"}))
     shown = {entry.label: entry for entry in visible_entries(viewer)}
     assert shown["Overview"].ready
+    assert shown["Work orders"].ready
     assert shown["Plant"].ready
     assert "Admin" not in shown  # ready, but needs user.read
     assert "Trace" not in shown  # ready, but needs trace.read

@@ -1,4 +1,4 @@
-"""The plant page and the overview, through the real app: guard, empty state, content."""
+"""The plant page and the overview's shell, through the real app: guard, empty state, content."""
 
 from __future__ import annotations
 
@@ -50,16 +50,16 @@ def test_plant_page_shows_the_loaded_definition(page_client: TestClient, db: Ses
         assert defect.code in html
 
 
-def test_overview_counts_the_current_revision(page_client: TestClient, db: Session) -> None:
+def test_overview_shows_every_line_and_station(page_client: TestClient, db: Session) -> None:
     revision = load_definition_file(db, DEFAULT_PLANT, "test")
     plant = revision.definition
     sign_in_as(page_client, db, "olga", ["operator"])
     html = page_client.get("/").text
-    lines = sum(len(area.lines) for area in plant.areas)
-    assert f'<span class="stat-value">{lines}</span><span class="stat-label">lines</span>' in html
-    stations = len(plant.station_specs())
-    assert f'<span class="stat-value">{stations}</span>' in html
-    assert "Plant overview arrives with the production work" in html
+    for _area, line, station in plant.placed_stations():
+        assert f'<span class="code">{line.code}</span>' in html
+        assert f'<span class="tile-code">{station.code}</span>' in html
+    # Nothing has reported a state yet: every station says so rather than showing a colour.
+    assert html.count("no state yet") == len(plant.station_specs())
 
 
 def test_navigation_follows_the_viewers_roles(page_client: TestClient, db: Session) -> None:

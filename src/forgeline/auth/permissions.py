@@ -47,6 +47,25 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "trace.read": EVERYONE,
     # The batch event path of stations, connectors and the simulator (and people keying in).
     "events.ingest": frozenset({Role.STATION, Role.OPERATOR, Role.ADMIN, Role.QUALITY}),
+    # Secure handset program: provisioning stations, the security team, the licensor's auditors.
+    "security.read": frozenset({Role.SECURITY, Role.ADMIN, Role.AUDITOR, Role.QUALITY}),
+    "security.provision": frozenset({Role.STATION, Role.SECURITY, Role.ADMIN}),
+    "security.manage": frozenset({Role.SECURITY, Role.ADMIN}),
+    "royalty.read": frozenset({Role.SECURITY, Role.ADMIN, Role.AUDITOR}),
+    # Quality records (NCRs, 8Ds, sampling, certificates) are read across the plant; checking a
+    # certificate a brand sends back is a read too.
+    "quality.read": EVERYONE,
+    # Whoever finds a nonconformance opens it: inspection (operator), field returns (support).
+    "ncr.open": frozenset({Role.QUALITY, Role.OPERATOR, Role.SUPPORT}),
+    # Material review (disposition, closing) and 8D reports are quality decisions only.
+    "ncr.manage": frozenset({Role.QUALITY}),
+    "eightd.manage": frozenset({Role.QUALITY}),
+    # Destructive and lab tests are recorded where they are done: the lab and quality.
+    "sampling.record": frozenset({Role.QUALITY, Role.OPERATOR}),
+    "certificate.issue": frozenset({Role.QUALITY}),
+    # Live SPC: acknowledging an alarm (cause, action) and recalculating control limits on purpose.
+    "spc.acknowledge": frozenset({Role.QUALITY}),
+    "spc.limits": frozenset({Role.QUALITY}),
 }
 
 

@@ -9,11 +9,19 @@ from forgeline.cli import (
     config_cmd,
     events_cmd,
     plant_cmd,
+    quality_cmd,
+    security_cmd,
     server,
+    spc_cmd,
     token_cmd,
     trace_cmd,
+    twin_cmd,
     user_cmd,
 )
+from forgeline.quality import monitoring
+
+# Live SPC watches every measurement that ingest accepts, whichever command sends it.
+monitoring.install()
 
 app = typer.Typer(
     name="forgeline",
@@ -27,5 +35,10 @@ app.add_typer(user_cmd.app, name="user")
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(plant_cmd.app, name="plant")
 app.add_typer(events_cmd.app, name="events")
+app.add_typer(spc_cmd.app, name="spc")
+app.add_typer(quality_cmd.app, name="quality")
 app.command("trace")(trace_cmd.trace)
 server.register(app)
+security_cmd.register(app)
+app.command("simulate")(twin_cmd.simulate)
+app.add_typer(twin_cmd.plan_app, name="plan")

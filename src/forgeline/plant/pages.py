@@ -1,6 +1,6 @@
-"""The plant's pages: the overview at / (until production brings the live one) and /plant.
+"""The plant's page, /plant (the overview at / is production's).
 
-Both show the current plant-definition revision, read-only; changes go through
+It shows the current plant-definition revision, read-only; changes go through
 `forgeline plant load` or the API, which validate and audit them.
 """
 
@@ -60,16 +60,6 @@ def current_plant_view(session: Session) -> PlantView | None:
         loaded_by=revision.loaded_by,
         specs={spec.code: spec for spec in plant.station_specs()},
         customers={customer.code: customer.name for customer in plant.customers},
-    )
-
-
-@router.get("/", response_class=HTMLResponse)
-def overview(request: Request, session: SessionDep, principal: PlantReader) -> HTMLResponse:
-    """Landing page: the plant's name and size; live status arrives with production."""
-    return render(
-        request,
-        "plant/overview.html",
-        {"view": current_plant_view(session), "principal": principal},
     )
 
 

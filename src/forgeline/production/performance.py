@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from forgeline.db.base import utcnow
 from forgeline.errors import DomainError, invalid
-from forgeline.plant.service import current_revision
 from forgeline.plant.tables import PlantStation
+from forgeline.production.catalog import PlantCatalog, catalogs, current_revision_number
 from forgeline.production.oee import (
     E10State,
     Oee,
@@ -83,14 +83,29 @@ def check_window(since: datetime, until: datetime, limit: timedelta = MAX_WINDOW
         )
 
 
+# Per plant catalog (one parsed revision, cached by `catalogs`): its stations for OEE. Keyed by
+# the catalog object's id and checked by identity (the catalog itself is not hashable).
+_STATIONS: dict[int, tuple[PlantCatalog, dict[str, StationInfo]]] = {}
+_MAX_CACHED = 16
+
+
 def plant_stations(session: Session) -> dict[str, StationInfo]:
-    """The current revision's stations with the ideal seconds per piece of each."""
-    revision = current_revision(session).number
-    rows = session.scalars(select(PlantStation).where(PlantStation.revision == revision))
-    return {
+    """The current revision's stations with the ideal seconds per piece of each.
+
+    Read from the cached plant catalog: reports call this once per day of a trend, and
+    re-reading (and re-parsing) the revision each time cost more than the reports' own queries.
+    """
+    number = current_revision_number(session)
+    catalog = catalogs(session, [number])[number]
+    cached = _STATIONS.get(id(catalog))
+    if cached is not None and cached[0] is catalog:
+        return cached[1]
+    if len(_STATIONS) >= _MAX_CACHED:
+        _STATIONS.clear()
+    found = {
         s.code: StationInfo(
             s.code,
-            s.line_code,
+            s.line,
             s.station_type,
             ideal_piece_cycle_s(
                 s.ideal_cycle_s,
@@ -98,8 +113,10 @@ def plant_stations(session: Session) -> dict[str, StationInfo]:
                 batch_size=s.batch_size if s.mode == "batch" else None,
             ),
         )
-        for s in rows
+        for s in catalog.definition.station_specs()
     }
+    _STATIONS[id(catalog)] = (catalog, found)
+    return found
 
 
 def _state(value: str) -> E10State | None:
@@ -135,7 +152,7 @@ def state_intervals(
         .correlate(PlantStation)
         .scalar_subquery()
     )
-    revision = current_revision(session).number
+    revision = current_revision_number(session)
     current: dict[str, tuple[E10State | None, datetime]] = {
         code: (None if state is None else _state(state), since)
         for code, state in session.execute(
@@ -252,6 +269,40 @@ def oee_report(
     return [OeeRow(key, n, compute_oee(total)) for key, (n, total) in sorted(groups.items())]
 
 
+def daily_oee(
+    session: Session,
+    windows: list[tuple[datetime, datetime]],
+    *,
+    group: str = "station_type",
+    now: datetime | None = None,
+) -> list[list[OeeRow]]:
+    """`oee_report` for each of several adjacent windows (a trend), reading the equipment
+    states once for all of them and the track-out counts once per window."""
+    by = OeeGroup(group)
+    if by is OeeGroup.SHIFT or not windows:
+        raise invalid("performance.group_invalid", "a trend groups by station, line or type")
+    since, until = windows[0][0], windows[-1][1]
+    check_window(since, until)
+    stations = plant_stations(session)
+    intervals = state_intervals(session, since=since, until=until, stations=stations, now=now)
+    key_of = {
+        code: {
+            OeeGroup.STATION: info.code,
+            OeeGroup.LINE: info.line_code,
+            OeeGroup.STATION_TYPE: info.station_type,
+        }[by]
+        for code, info in stations.items()
+    }
+    found = []
+    for start, end in windows:
+        counts = track_out_counts(session, since=start, until=end)
+        groups = _grouped(_station_inputs(stations, intervals, counts, start, end), key_of)
+        found.append(
+            [OeeRow(key, n, compute_oee(total)) for key, (n, total) in sorted(groups.items())]
+        )
+    return found
+
+
 @dataclass(frozen=True)
 class ShiftInstance:
     """One occurrence of a plan shift: shift A on 2026-03-02, in UTC."""
@@ -267,7 +318,8 @@ def shift_instances(session: Session, since: datetime, until: datetime) -> list[
     Shift start times are local clock times of the site's zone; a shift's length is absolute
     hours, so a daylight-saving night shift still lasts what the definition says.
     """
-    site = current_revision(session).definition.site
+    number = current_revision_number(session)
+    site = catalogs(session, [number])[number].definition.site
     zone = ZoneInfo(site.timezone)
     first = since.astimezone(zone).date() - timedelta(days=1)
     last = until.astimezone(zone).date()

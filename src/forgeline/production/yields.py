@@ -21,8 +21,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from forgeline.plant import queries as plant_queries
-from forgeline.plant.service import current_revision
+from forgeline.production.catalog import catalogs, current_revision_number
 from forgeline.production.performance import check_window, plant_stations
 from forgeline.production.routing import Result, Status
 from forgeline.production.tables import Defect, OperationRecord, Unit
@@ -97,11 +96,11 @@ def _rolled(key: str, order: list[str], by_op: dict[str, OperationYield]) -> Rol
 def yield_report(session: Session, *, since: datetime, until: datetime) -> YieldReport:
     """FPY per operation, RTY per routing and per line, over [since, until)."""
     check_window(since, until)
-    revision = current_revision(session).number
+    number = current_revision_number(session)
     visits = _first_visits(session, since, until)
-    routings = plant_queries.routings(session, revision)
+    routes = catalogs(session, [number])[number].routes
     # Normal-path operations of each routing, in order; positions order a line's operations.
-    paths = {r.code: [op.code for op in r.operations if not op.rework_only] for r in routings}
+    paths = {code: [s.code for s in r.steps if not s.rework_only] for code, r in routes.items()}
     position: dict[str, int] = {}
     for path in paths.values():
         for index, op in enumerate(path):
@@ -126,6 +125,28 @@ def yield_report(session: Session, *, since: datetime, until: datetime) -> Yield
         operations.values(), key=lambda y: (position.get(y.operation_code, 99), y.operation_code)
     )
     return YieldReport(ordered, routing_yields, line_yields)
+
+
+def daily_rolled_yields(
+    session: Session, windows: list[tuple[datetime, datetime]]
+) -> list[dict[str, float | None]]:
+    """RTY per routing for each window (a trend): the plant read once, one query a window."""
+    number = current_revision_number(session)
+    routes = catalogs(session, [number])[number].routes
+    paths = {code: [s.code for s in r.steps if not s.rework_only] for code, r in routes.items()}
+    found = []
+    for since, until in windows:
+        check_window(since, until)
+        per_routing: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+        for routing, op, _, c, p in _first_visits(session, since, until):
+            per_routing[routing].append((op, c, p))
+        found.append(
+            {
+                code: _rolled(code, path, _sum(per_routing.get(code, []))).rty
+                for code, path in paths.items()
+            }
+        )
+    return found
 
 
 @dataclass(frozen=True)

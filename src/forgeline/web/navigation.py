@@ -46,17 +46,20 @@ class NavEntry:
 
 
 NAVIGATION: tuple[NavEntry, ...] = (
-    NavEntry("Overview", "/", "plant.read", ready=True),
+    NavEntry("Overview", "/", "production.read", ready=True),
     NavEntry("Plant", "/plant", "plant.read", ready=True),
-    NavEntry("Work orders", "/work-orders", "production.read", ready=False),
-    NavEntry("Stations", "/stations", "production.read", ready=False),
+    NavEntry("Work orders", "/work-orders", "production.read", ready=True),
+    NavEntry("Stations", "/stations", "production.read", ready=True),
+    NavEntry("Holds", "/holds", "production.read", ready=True),
+    NavEntry("Yield and scrap", "/yield", "production.read", ready=True),
     NavEntry("Trace", "/trace", "trace.read", ready=True),
-    NavEntry("Quality / SPC", "/quality", "quality.read", ready=False),
+    NavEntry("Quality / SPC", "/quality", "quality.read", ready=True),
+    NavEntry("NCR / 8D", "/quality/ncr", "quality.read", ready=True),
     NavEntry("Inspection", "/inspection", "inspection.read", ready=False),
-    NavEntry("Provisioning", "/provisioning", "security.read", ready=False),
+    NavEntry("Provisioning", "/provisioning", "security.read", ready=True),
     NavEntry("Logistics", "/logistics", "logistics.read", ready=False),
     NavEntry("Service", "/service", "service.read", ready=False),
-    NavEntry("Audit", "/audit", "audit.read", ready=False),
+    NavEntry("Audit", "/audit", "audit.read", ready=True),
     NavEntry("Admin", "/admin", "user.read", ready=True),
 )
 

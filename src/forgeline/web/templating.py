@@ -48,6 +48,13 @@ def format_number(value: float | int | None, empty: str = EMPTY_VALUE) -> str:
     return f"{value:.6g}"
 
 
+def format_percent(value: float | None, digits: int = 1, empty: str = EMPTY_VALUE) -> str:
+    """A ratio (0.973) as people read it ("97.3 %"); None (nothing to measure) as a dash."""
+    if value is None:
+        return empty
+    return f"{value * 100:.{digits}f}\u202f%"
+
+
 def static_url(path: str) -> str:
     """URL of a file under web/static; the version query makes browsers refetch after upgrades."""
     return f"{STATIC_PREFIX}/{path.lstrip('/')}?v={__version__}"
@@ -66,6 +73,7 @@ def environment() -> Environment:
     )
     env.globals["static_url"] = static_url
     env.filters["number"] = format_number
+    env.filters["percent"] = format_percent
     env.globals["app_version"] = __version__
     return env
 

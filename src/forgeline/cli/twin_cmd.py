@@ -1,0 +1,156 @@
+"""`forgeline simulate` and `forgeline plan capacity`: the plant twin from the command line,
+and the demo's history (`fill_demo`, called by `forgeline demo`)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from forgeline.cli.context import CLI_ACTOR, JsonOption, console, err_console, fail, print_json
+from forgeline.cli.context import session_factory as cli_factory
+from forgeline.db.session import SessionFactory
+from forgeline.errors import DomainError
+from forgeline.twin.report import RunSummary
+from forgeline.twin.scenario import Scenario
+from forgeline.twin.service import DrivenRun, simulate_into
+
+plan_app = typer.Typer(help="Plan the plant: equipment for a production target.",
+                       no_args_is_help=True)  # fmt: skip
+
+
+def run_with_progress(factory: SessionFactory, scenario: Scenario, quiet: bool) -> DrivenRun:
+    progress = Progress(
+        TextColumn("simulating"), BarColumn(), TaskProgressColumn(), TextColumn("{task.fields[n]}"),
+        TimeElapsedColumn(), console=err_console, disable=quiet,
+    )  # fmt: skip
+    with progress:
+        task = progress.add_task("simulate", total=1.0, n="")
+
+        def update(done: float, events: int) -> None:
+            progress.update(task, completed=done, n=f"{events:,} events")
+
+        driven = simulate_into(factory, scenario, CLI_ACTOR, update)
+        progress.update(task, completed=1.0)
+    return driven
+
+
+def print_summary(summary: RunSummary, oee: dict[str, float | None] | None = None) -> None:
+    console.print(
+        f"Simulated {summary.days:g} days at {summary.scale:g} x nameplate (seed {summary.seed}): "
+        f"{summary.events:,} events"
+    )
+    console.print(
+        f"Pieces started {summary.started:,}; good {summary.good:,}; scrapped "
+        f"{summary.scrapped:,}; in process {summary.in_process:,} (of which on hold "
+        f"{summary.held:,})"
+    )
+    table = Table("operation", "first visits", "first-pass yield", title="Yield per step")
+    for step in summary.steps:
+        fpy = "-" if step.fpy is None else f"{step.fpy:.1%}"
+        table.add_row(step.operation, f"{step.first_visits:,}", fpy)
+    console.print(table)
+    if oee:
+        table = Table("station type", "OEE", title="OEE per station type (from Forgeline)")
+        for key, value in sorted(oee.items()):
+            table.add_row(key, "-" if value is None else f"{value:.1%}")
+        console.print(table)
+
+
+def oee_by_type(factory: SessionFactory, driven: DrivenRun) -> dict[str, float | None]:
+    from datetime import timedelta
+
+    from forgeline.db.session import session_scope
+    from forgeline.production.performance import oee_report
+
+    start = driven.twin.start
+    end = start + timedelta(seconds=driven.twin.horizon)
+    with session_scope(factory) as session:
+        rows = oee_report(session, since=start, until=end, group="station_type", now=end)
+    return {row.key: row.oee.oee for row in rows}
+
+
+def simulate(
+    days: float = typer.Option(1.0, "--days", help="simulated days, ending at the current hour"),
+    scale: float = typer.Option(0.05, "--scale", help="share of nameplate starts (1 = 30 M/yr)"),
+    seed: int = typer.Option(1, "--seed", help="same seed and start: same plant history"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Simulate the plant into the configured database through the ingest service."""
+    try:
+        scenario = Scenario(days=days, scale=scale, seed=seed)
+        factory = cli_factory()
+        driven = run_with_progress(factory, scenario, quiet=as_json)
+        oee = oee_by_type(factory, driven)
+    except DomainError as exc:
+        fail(exc)
+    _finish(driven, oee, as_json)
+
+
+def _finish(driven: DrivenRun, oee: dict[str, float | None], as_json: bool) -> None:
+    sub = driven.submitter
+    if as_json:
+        print_json({**driven.summary.as_dict(), "ingest": sub.totals, "oee": oee,
+                    "rejections": [r.to_dict() for r in sub.rejections]})  # fmt: skip
+    else:
+        print_summary(driven.summary, oee)
+        console.print(
+            f"Ingest: {sub.totals['accepted']:,} accepted, {sub.totals['duplicate']:,} "
+            f"duplicate, {sub.totals['refused_held']:,} refused for pieces on hold, "
+            f"{sub.totals['rejected']:,} rejected; {sub.actions} bath actions"
+        )
+        for r in sub.rejections:
+            console.print(f"  {r.event_id}: [{r.code}] {r.message}", markup=False)
+    if sub.totals["rejected"]:
+        raise typer.Exit(code=1)
+
+
+def fill_demo(factory: SessionFactory, days: float, scale: float, seed: int) -> DrivenRun:
+    """The demo's history: `days` of simulated production ending now."""
+    started = time.perf_counter()
+    driven = run_with_progress(factory, Scenario(days=days, scale=scale, seed=seed), False)
+    s = driven.summary
+    console.print(
+        f"Simulated {days:g} days in {time.perf_counter() - started:.1f} s: {s.started:,} pieces "
+        f"started, {s.good:,} good, {s.scrapped:,} scrapped, {s.in_process:,} in process; "
+        f"{driven.submitter.totals['accepted']:,} events ingested"
+    )
+    return driven
+
+
+@plan_app.command("capacity")
+def plan_capacity(
+    nameplate: int = typer.Option(30_000_000, "--nameplate", help="good pieces a year at 1.0"),
+    ramp: str = typer.Option("0.3,0.6,0.9,1.0,2.0", "--ramp", help="share of nameplate, by year"),
+    plant: Path | None = typer.Option(None, "--plant", help="plant definition YAML"),
+    csv: Path | None = typer.Option(None, "--csv", help="write the table as CSV"),
+    chart: Path | None = typer.Option(None, "--chart", help="write a chart (.png or .svg)"),
+    confirm: bool = typer.Option(True, "--confirm/--no-confirm", help="check by simulation"),
+    seed: int = typer.Option(1, "--seed"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Equipment per station group for each ramp year, analytic and confirmed by simulation."""
+    from forgeline.twin.plan import load_plant, parse_ramp, plan
+    from forgeline.twin.plan_output import print_plan, write_chart, write_csv
+
+    try:
+        definition = load_plant(plant)
+        years = parse_ramp(ramp)
+        if nameplate <= 0:
+            raise typer.BadParameter("must be positive", param_hint="--nameplate")
+        result = plan(definition, nameplate, years, confirm=confirm, seed=seed)
+        if chart is not None:
+            write_chart(result, chart)
+    except DomainError as exc:
+        fail(exc)
+    if csv is not None:
+        write_csv(result, csv)
+    if as_json:
+        print_json(result.as_dict())
+    else:
+        print_plan(result, console)
+    if not result.agrees:
+        raise typer.Exit(code=1)

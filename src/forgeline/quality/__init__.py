@@ -1,0 +1,1 @@
+"""Quality: statistical process control, capability, alarms, holds, nonconformance, certificates."""

@@ -1,0 +1,1 @@
+"""Secure handset program: factory PKI, IMEI ledger, signed builds, licences and royalties."""

@@ -1,0 +1,32 @@
+"""The registry of step handlers: how the twin runs an operation, by station type or mode.
+
+The cover-glass line needs two: pieces through piece stations, loads through batch equipment.
+Later domains (handset provisioning, shipping, returns) register their own for their station
+types with `register`, and every twin built afterwards uses them.
+"""
+
+from __future__ import annotations
+
+from forgeline.plant.definition import PlantDefinition
+from forgeline.twin.batches import batch_step
+from forgeline.twin.flow import StepHandler, piece_step
+from forgeline.twin.model import Twin
+from forgeline.twin.scenario import Scenario
+
+_HANDLERS: dict[str, StepHandler] = {"piece": piece_step, "batch": batch_step}
+
+
+def register(key: str, handler: StepHandler) -> None:
+    """Run operations at stations of type (or mode) `key` with `handler`."""
+    _HANDLERS[key] = handler
+
+
+def handlers() -> dict[str, StepHandler]:
+    return dict(_HANDLERS)
+
+
+def build(plant: PlantDefinition, scenario: Scenario) -> Twin:
+    """A twin of the plant for the scenario, with the registered step handlers."""
+    twin = Twin(plant, scenario)
+    twin.handlers = handlers()
+    return twin
