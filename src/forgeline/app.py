@@ -18,6 +18,8 @@ from forgeline.config import Settings, get_settings
 from forgeline.db.engine import make_engine
 from forgeline.db.migrate import current_revision
 from forgeline.db.session import SessionFactory, make_session_factory
+from forgeline.inspection import pages as inspection_pages
+from forgeline.inspection import routes as inspection_routes
 from forgeline.plant import pages as plant_pages
 from forgeline.plant import routes as plant_routes
 from forgeline.production import hold_routes, master_routes, performance_routes
@@ -101,6 +103,7 @@ def create_app(
     api.include_router(security_admin_routes.router)
     api.include_router(spc_routes.router)
     api.include_router(quality_routes.router)
+    api.include_router(inspection_routes.router)
     app.include_router(api)
     app.include_router(auth_pages.router)
     app.include_router(plant_pages.router)
@@ -110,6 +113,7 @@ def create_app(
     app.include_router(security_pages.router)
     app.include_router(spc_pages.router)
     app.include_router(quality_pages.router)
+    app.include_router(inspection_pages.router)
     app.include_router(production_pages.router)
     app.include_router(audit_pages.router)
     return app

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, ge=1, description="failed logins before lock-out")
     login_lockout_minutes: float = Field(15.0, gt=0, description="lock-out duration")
     page_size_max: int = Field(500, ge=1, description="largest page an API list returns")
+    image_retention_days: int = Field(
+        90, ge=1, description="AOI images older than this are purged (`forgeline aoi purge`)"
+    )
 
     @field_validator("database_url")
     @classmethod

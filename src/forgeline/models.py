@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import forgeline.audit.tables
 import forgeline.auth.tables
+import forgeline.inspection.tables
 import forgeline.plant.tables
 import forgeline.production.tables
 import forgeline.quality.monitor_tables
@@ -21,6 +22,7 @@ __all__ = ["metadata"]
 _DOMAINS = (
     forgeline.audit.tables,
     forgeline.auth.tables,
+    forgeline.inspection.tables,
     forgeline.plant.tables,
     forgeline.production.tables,
     forgeline.quality.monitor_tables,

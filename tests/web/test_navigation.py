@@ -18,7 +18,8 @@ def test_ready_entries_follow_permissions_and_coming_ones_show_to_everyone() -> 
     assert shown["Plant"].ready
     assert "Admin" not in shown  # ready, but needs user.read
     assert "Trace" not in shown  # ready, but needs trace.read
-    assert not shown["Inspection"].ready  # coming: shown disabled to any signed-in viewer
+    assert "Inspection" not in shown  # ready, but needs inspection.read
+    assert not shown["Logistics"].ready  # coming: shown disabled to any signed-in viewer
 
 
 def test_admin_entry_appears_with_its_permission() -> None:

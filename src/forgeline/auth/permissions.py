@@ -45,6 +45,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # No admin: releasing product from quarantine is a quality decision only.
     "hold.release": frozenset({Role.QUALITY}),
     "trace.read": EVERYONE,
+    # AOI: stations (and people at them) post images or vision results; results are read by all.
+    "inspection.submit": frozenset({Role.STATION, Role.OPERATOR, Role.QUALITY, Role.ADMIN}),
+    "inspection.read": EVERYONE,
     # The batch event path of stations, connectors and the simulator (and people keying in).
     "events.ingest": frozenset({Role.STATION, Role.OPERATOR, Role.ADMIN, Role.QUALITY}),
     # Secure handset program: provisioning stations, the security team, the licensor's auditors.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from forgeline.cli import (
+    aoi_cmd,
+    aoi_purge_cmd,
     audit_cmd,
     config_cmd,
     events_cmd,
@@ -35,6 +37,8 @@ app.add_typer(user_cmd.app, name="user")
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(plant_cmd.app, name="plant")
 app.add_typer(events_cmd.app, name="events")
+app.add_typer(aoi_cmd.app, name="aoi")
+aoi_cmd.app.command("purge")(aoi_purge_cmd.purge)
 app.add_typer(spc_cmd.app, name="spc")
 app.add_typer(quality_cmd.app, name="quality")
 app.command("trace")(trace_cmd.trace)

@@ -1,0 +1,1 @@
+"""Automated optical inspection of cover glass: generate, detect, classify, decide, measure."""

@@ -1,0 +1,47 @@
+"""The forest kept as JSON predicts exactly what scikit-learn's forest predicts."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from sklearn.ensemble import RandomForestClassifier
+
+from forgeline.inspection import classify
+from forgeline.inspection.features import FEATURE_NAMES
+from forgeline.inspection.store import Bundle
+
+
+def test_forest_from_json_matches_sklearn() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, len(FEATURE_NAMES)))
+    y = np.array(["dig", "scratch", "stain"])[(x[:, 0] > 0).astype(int) + (x[:, 3] > 1).astype(int)]
+    forest = classify.train_forest(x, list(y), seed=3)
+    again = classify.Forest.from_json(json.loads(json.dumps(forest.to_json())))
+    reference = RandomForestClassifier(
+        n_estimators=60, max_depth=12, min_samples_leaf=2, class_weight="balanced", random_state=3
+    ).fit(x, y)
+    test = rng.normal(size=(200, len(FEATURE_NAMES)))
+    order = [list(reference.classes_).index(c) for c in again.classes]
+    assert np.allclose(again.proba(test), reference.predict_proba(test)[:, order], atol=1e-3)
+    assert again.predict(test) == list(reference.predict(test))
+
+
+def test_trained_model_records_how_it_was_made(bundle: Bundle) -> None:
+    meta = bundle.meta
+    assert meta["version"] and meta["training_data"]["seed"] == 11
+    assert meta["calibration"]["images"] == meta["training_data"]["good_calibration"] > 0
+    assert bundle.forest is not None and set(bundle.forest.classes) <= set(classify.CLASSES)
+    assert meta["classifier_metrics"]["train_detections"] > 10
+
+
+def test_rules_baseline_names_obvious_shapes() -> None:
+    base = dict.fromkeys(FEATURE_NAMES, 0.0)
+    base.update(edge_px=50.0, raw_halfmax_share=0.6, centre_ratio=1.0, major_px=3.0, log_area=2.0)
+    line = {**base, "elongation": 12.0, "major_px": 40.0, "compactness": 0.2, "parts": 1.0}
+    edge = {**base, "edge_px": 1.0, "elongation": 1.5}
+    ragged = {**line, "compactness": 0.05}
+    assert classify.rule_class([line[n] for n in FEATURE_NAMES]) == "scratch"
+    assert classify.rule_class([ragged[n] for n in FEATURE_NAMES]) == "crack"
+    assert classify.rule_class([edge[n] for n in FEATURE_NAMES]) == "chip"
+    assert classify.rule_class([base[n] for n in FEATURE_NAMES]) == "dig"
