@@ -69,6 +69,16 @@ PAGES = [
     f"/trace?q={HANDSET}",
     "/audit",
     "/audit/verification",
+    # Later domains' pages.
+    "/quality",
+    "/quality/alarms",
+    "/quality/ncr",
+    "/quality/8d",
+    "/quality/certificates",
+    "/provisioning",
+    "/inspection",
+    "/inspection/defect-map",
+    "/plant/capacity",
 ]
 BASELINE = "/api/v1/health"
 

@@ -44,9 +44,9 @@ ConsumedLotRole = Literal["ink", "coating", "pcba", "battery", "other"]
 
 def new_event_id() -> UUID:
     """A time-ordered event id (UUID version 7, RFC 9562): 48 bits of Unix milliseconds, then
-    74 random bits. Any UUID is accepted as an event id, but ids that grow with time land at the
-    end of the `ingested_event` index instead of at random pages in it, which is cheaper for
-    every backend; senders we write (the plant twin, the bench) use these."""
+    74 random bits. Any UUID is accepted as an event id; ids that grow with time land at the end
+    of the `ingested_event` index instead of on random pages in it (`bench/ingest.py
+    --time-ordered-ids` measures it; on a 2-core VM the difference was within the noise)."""
     value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10)) & ((1 << 80) - 1)
     value = value & ~(0xF << 76) | 0x7 << 76  # version 7
     value = value & ~(0x3 << 62) | 0x2 << 62  # variant RFC 9562

@@ -24,6 +24,22 @@ router = APIRouter(include_in_schema=False)
 Reader = Annotated[Principal, Depends(require("plant.read"))]
 DEFAULT_RAMP = "0.3,0.6,0.9,1.0,2.0"
 MAX_NAMEPLATE = 1_000_000_000
+# A plan is a pure function of the plant revision and the question: computed once (0.2-0.3 s
+# analytic, ~30 s confirmed) and kept for this process; a new revision has a new key.
+_PLANS: dict[tuple[str, int, tuple[float, ...], bool], CapacityPlan] = {}
+_MAX_PLANS = 32
+
+
+def _plan(session: SessionDep, nameplate: int, shares: list[float], confirm: bool) -> CapacityPlan:
+    revision = current_revision(session)
+    key = (revision.content_sha256, nameplate, tuple(shares), confirm)
+    found = _PLANS.get(key)
+    if found is None:
+        found = plan(revision.definition, nameplate, shares, confirm=confirm)
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.pop(next(iter(_PLANS)))
+        _PLANS[key] = found
+    return found
 
 
 def needed_figure(result: CapacityPlan) -> dict[str, Any]:
@@ -71,7 +87,7 @@ def capacity_page(
         shares = parse_ramp(ramp)
         if not shares:
             raise invalid("plan.ramp_invalid", "give the ramp as shares of nameplate: 0.3,0.6,1")
-        result = plan(current_revision(session).definition, nameplate, shares, confirm=confirm)
+        result = _plan(session, nameplate, shares, confirm)
     except DomainError as exc:
         error = exc
     return render(
