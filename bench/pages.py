@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/pages.py                      # demo history only
     .venv/bin/python bench/pages.py --pieces 1000000     # plus a million pieces of old history
+    .venv/bin/python bench/pages.py --data-dir DIR/demo  # an existing database (`forgeline demo`)
 
 Builds a SQLite database in a temporary folder: optionally `--pieces` glass pieces of history
 from `bench/trace_data.py` (100 days in 2025, the shape `bench/trace.py` measures), then the
@@ -30,6 +31,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
@@ -44,6 +46,7 @@ from tests.identities import PASSWORD, signed_in_headers  # noqa: E402
 
 from forgeline.app import create_app  # noqa: E402
 from forgeline.auth.service import create_user  # noqa: E402
+from forgeline.auth.tables import User  # noqa: E402
 from forgeline.config import load_settings  # noqa: E402
 from forgeline.db.engine import make_engine  # noqa: E402
 from forgeline.db.session import make_session_factory, session_scope  # noqa: E402
@@ -81,6 +84,12 @@ PAGES = [
     "/plant/capacity",
 ]
 BASELINE = "/api/v1/health"
+# Pages naming things only the seeded history has (skipped with --data-dir).
+HISTORY_ONLY = {
+    f"/work-orders/{RELEASED_ORDER}",
+    f"/trace?q={quote(PIECES[0])}",
+    f"/trace?q={HANDSET}",
+}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -130,18 +139,45 @@ def build(folder: Path, pieces: int) -> Any:
     return settings, headers
 
 
+def existing(data_dir: Path) -> Any:
+    """Settings and a signed-in admin for a database that exists (e.g. a `forgeline demo`)."""
+    settings = load_settings(
+        {
+            "FORGELINE_ENVIRONMENT": "test",
+            "FORGELINE_DATA_DIR": str(data_dir),
+            "FORGELINE_SECRET_KEY": secrets.token_urlsafe(48),
+        }
+    )
+    engine = make_engine(settings.resolved_database_url)
+    with session_scope(make_session_factory(engine), write=True) as session:
+        if session.scalar(select(User.id).where(User.username == "bench-admin")) is None:
+            create_user(session, username="bench-admin", full_name="Bench Admin", roles=["admin"],
+                        actor="system", password=PASSWORD)  # fmt: skip
+    with session_scope(make_session_factory(engine), write=True) as session:
+        headers = signed_in_headers(session, settings, "bench-admin")
+    engine.dispose()
+    return settings, headers
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pieces", type=int, default=0, help="old history to generate first")
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--data-dir", type=Path, help="measure an existing database (e.g. var/demo of a demo)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="forgeline-pages-") as folder:
         started = time.perf_counter()
-        settings, headers = build(Path(folder), args.pieces)
+        if args.data_dir:
+            settings, headers = existing(args.data_dir)
+        else:
+            settings, headers = build(Path(folder), args.pieces)
         built_s = time.perf_counter() - started
         with TestClient(create_app(settings), headers=headers) as client:
             baseline = timed_requests(client, BASELINE, args.repeat)
-            pages = {path: timed_requests(client, path, args.repeat) for path in PAGES}
+            wanted = [p for p in PAGES if not (args.data_dir and p in HISTORY_ONLY)]
+            pages = {path: timed_requests(client, path, args.repeat) for path in wanted}
     worst = max(pages.values(), key=lambda p: p["p95_ms"])
     print(
         json.dumps(
