@@ -74,6 +74,19 @@ def test_simulate_into_the_configured_database(cli_db: str) -> None:
     assert summary["oee"]  # Forgeline's OEE per station type over the simulated window
 
 
+def test_simulate_with_the_handset_line(cli_db: str) -> None:
+    result = CliRunner().invoke(app, ["simulate", "--days", "1.5", "--scale", "0.005",
+                                      "--seed", "4", "--handsets", "0.5", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    handsets, security = summary["handsets"], summary["provisioning"]
+    assert summary["ingest"]["rejected"] == 0 and security["refused"] == 0
+    assert handsets["provisioned"] == security["issued"] > 0
+    assert handsets["eol_checked"] == security["eol_passed"] > 0
+    bad = CliRunner().invoke(app, ["simulate", "--handsets", "2"])
+    assert bad.exit_code == 1 and "twin.handset_share_invalid" in bad.output
+
+
 def test_simulate_refuses_a_bad_scale(cli_db: str) -> None:
     result = CliRunner().invoke(app, ["simulate", "--scale", "0"])
     assert result.exit_code == 1

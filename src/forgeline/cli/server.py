@@ -144,7 +144,7 @@ def register(app: typer.Typer) -> None:
 
             engine = make_engine(s.resolved_database_url)
             try:
-                fill_demo(make_session_factory(engine), days, scale, seed)
+                fill_demo(make_session_factory(engine), days, scale, seed, s)
             except DomainError as exc:
                 from forgeline.cli.context import fail
 

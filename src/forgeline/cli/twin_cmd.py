@@ -12,6 +12,8 @@ from rich.table import Table
 
 from forgeline.cli.context import CLI_ACTOR, JsonOption, console, err_console, fail, print_json
 from forgeline.cli.context import session_factory as cli_factory
+from forgeline.cli.context import settings as cli_settings
+from forgeline.config import Settings
 from forgeline.db.session import SessionFactory
 from forgeline.errors import DomainError
 from forgeline.twin.report import RunSummary
@@ -22,7 +24,14 @@ plan_app = typer.Typer(help="Plan the plant: equipment for a production target."
                        no_args_is_help=True)  # fmt: skip
 
 
-def run_with_progress(factory: SessionFactory, scenario: Scenario, quiet: bool) -> DrivenRun:
+# The demo's handset line: a tenth of the Sentinel cover glass is assembled into handsets
+# (~350 handsets; flash, issuance and the end-of-line check cost ~12 ms a device on SQLite).
+DEMO_HANDSET_SHARE = 0.1
+
+
+def run_with_progress(
+    factory: SessionFactory, scenario: Scenario, quiet: bool, settings: Settings | None = None
+) -> DrivenRun:
     progress = Progress(
         TextColumn("simulating"), BarColumn(), TaskProgressColumn(), TextColumn("{task.fields[n]}"),
         TimeElapsedColumn(), console=err_console, disable=quiet,
@@ -33,7 +42,7 @@ def run_with_progress(factory: SessionFactory, scenario: Scenario, quiet: bool) 
         def update(done: float, events: int) -> None:
             progress.update(task, completed=done, n=f"{events:,} events")
 
-        driven = simulate_into(factory, scenario, CLI_ACTOR, update)
+        driven = simulate_into(factory, scenario, CLI_ACTOR, update, settings=settings)
         progress.update(task, completed=1.0)
     return driven
 
@@ -77,13 +86,17 @@ def simulate(
     days: float = typer.Option(1.0, "--days", help="simulated days, ending at the current hour"),
     scale: float = typer.Option(0.05, "--scale", help="share of nameplate starts (1 = 30 M/yr)"),
     seed: int = typer.Option(1, "--seed", help="same seed and start: same plant history"),
+    handsets: float = typer.Option(
+        0.0, "--handsets", help="share of finished Sentinel glass assembled into handsets "
+        "(0: no handset line; above 0 initialises the factory PKI if it has none)",
+    ),
     as_json: bool = JsonOption,
-) -> None:
+) -> None:  # fmt: skip
     """Simulate the plant into the configured database through the ingest service."""
     try:
-        scenario = Scenario(days=days, scale=scale, seed=seed)
+        scenario = Scenario(days=days, scale=scale, seed=seed, handset_share=handsets)
         factory = cli_factory()
-        driven = run_with_progress(factory, scenario, quiet=as_json)
+        driven = run_with_progress(factory, scenario, as_json, cli_settings())
         oee = oee_by_type(factory, driven)
     except DomainError as exc:
         fail(exc)
@@ -93,8 +106,12 @@ def simulate(
 def _finish(driven: DrivenRun, oee: dict[str, float | None], as_json: bool) -> None:
     sub = driven.submitter
     if as_json:
+        p = sub.provisioned
+        security = {"issued": p.issued, "refused": p.refused, "eol_passed": p.eol_passed,
+                    "eol_failed": p.eol_failed, "refusals": p.reasons}  # fmt: skip
         print_json({**driven.summary.as_dict(), "ingest": sub.totals, "oee": oee,
-                    "rejections": [r.to_dict() for r in sub.rejections]})  # fmt: skip
+                    "rejections": [r.to_dict() for r in sub.rejections],
+                    **({"provisioning": security} if driven.summary.handsets else {})})  # fmt: skip
     else:
         print_summary(driven.summary, oee)
         console.print(
@@ -102,22 +119,40 @@ def _finish(driven: DrivenRun, oee: dict[str, float | None], as_json: bool) -> N
             f"duplicate, {sub.totals['refused_held']:,} refused for pieces on hold, "
             f"{sub.totals['rejected']:,} rejected; {sub.actions} bath actions"
         )
+        _print_handsets(driven)
         for r in sub.rejections:
             console.print(f"  {r.event_id}: [{r.code}] {r.message}", markup=False)
-    if sub.totals["rejected"]:
+    if sub.totals["rejected"] or sub.provisioned.refused or sub.provisioned.eol_failed:
         raise typer.Exit(code=1)
 
 
-def fill_demo(factory: SessionFactory, days: float, scale: float, seed: int) -> DrivenRun:
-    """The demo's history: `days` of simulated production ending now."""
+def _print_handsets(driven: DrivenRun) -> None:
+    if driven.summary.handsets:
+        h, p = driven.summary.handsets, driven.submitter.provisioned
+        console.print(
+            f"Handsets started {h['started']:,}; assembled {h['assembled']:,}; identities "
+            f"issued {p.issued:,} (refused {p.refused:,}); end-of-line checks passed "
+            f"{p.eol_passed:,} (failed {p.eol_failed:,}); packed {h['good']:,}; scrapped "
+            f"{h['scrapped']:,}"
+        )
+        for reason in p.reasons:
+            console.print(f"  refused: {reason}", markup=False)
+
+
+def fill_demo(
+    factory: SessionFactory, days: float, scale: float, seed: int, settings: Settings
+) -> DrivenRun:
+    """The demo's history: `days` of simulated production ending now, handsets included."""
     started = time.perf_counter()
-    driven = run_with_progress(factory, Scenario(days=days, scale=scale, seed=seed), False)
+    scenario = Scenario(days=days, scale=scale, seed=seed, handset_share=DEMO_HANDSET_SHARE)
+    driven = run_with_progress(factory, scenario, False, settings)
     s = driven.summary
     console.print(
         f"Simulated {days:g} days in {time.perf_counter() - started:.1f} s: {s.started:,} pieces "
         f"started, {s.good:,} good, {s.scrapped:,} scrapped, {s.in_process:,} in process; "
         f"{driven.submitter.totals['accepted']:,} events ingested"
     )
+    _print_handsets(driven)
     return driven
 
 

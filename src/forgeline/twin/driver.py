@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from forgeline.auth.permissions import Role
 from forgeline.auth.principal import Principal, PrincipalKind
 from forgeline.auth.service import create_user, get_user, grant_skill
+from forgeline.config import Settings
 from forgeline.db.session import SessionFactory, session_scope
-from forgeline.errors import DomainError
+from forgeline.errors import DomainError, invalid
 from forgeline.production import baths
 from forgeline.production.carriers import register_carrier
 from forgeline.production.ingest import MAX_BATCH, EventOutcome, ingest
@@ -30,6 +31,7 @@ from forgeline.production.masterdata import get_lot, receive_lot
 from forgeline.production.tables import Hold, HoldUnit, Unit
 from forgeline.twin.emitter import Action, Item
 from forgeline.twin.model import Twin
+from forgeline.twin.provisioning import Provisioned, check_eol, prepare_security, provision
 
 SERVICE_ACCOUNT = "twin"
 SKILLS_VALID_UNTIL = date(2099, 12, 31)
@@ -54,9 +56,12 @@ def replayed(session: Session, twin: Twin) -> bool:
     return True
 
 
-def prepare(session: Session, twin: Twin, actor: str) -> Principal:
-    """Operators, carriers, lots and baths for the run; the principal its events come from.
-    For a replay of a run only the principal: everything else is there."""
+def prepare(
+    session: Session, twin: Twin, actor: str, settings: Settings | None = None
+) -> Principal:
+    """Operators, carriers, lots and baths for the run (and, with a handset line, the PKI and
+    licence pools: `settings` then holds the key that protects the CA keys); the principal its
+    events come from. For a replay of a run only the principal: everything else is there."""
     if replayed(session, twin):
         user = get_user(session, SERVICE_ACCOUNT)
         roles = frozenset({Role.OPERATOR, Role.QUALITY})
@@ -83,6 +88,10 @@ def prepare(session: Session, twin: Twin, actor: str) -> Principal:
     for lot in twin.lots:
         receive_lot(session, code=lot["code"], kind=lot["kind"], quantity=1_000_000,
                     actor=actor, supplier="twin", received_at=twin.start)  # fmt: skip
+    if twin.handset_line is not None:
+        if settings is None:
+            raise invalid("twin.settings_needed", "a run with a handset line needs the settings")
+        twin.handset_line.releases = prepare_security(session, settings, twin, actor)
     roles = frozenset({Role.OPERATOR, Role.QUALITY})
     return Principal(PrincipalKind.USER, SERVICE_ACCOUNT, user.full_name, roles, user.id)
 
@@ -137,6 +146,8 @@ class Submitter:
     rejections: list[EventOutcome] = field(default_factory=list)
     actions: int = 0
     replay: bool = False  # a replay's actions were performed the first time: skip them
+    settings: Settings | None = None  # for provisioning (the CA key's protection)
+    provisioned: Provisioned = field(default_factory=Provisioned)
     _pending: list[dict[str, Any]] = field(default_factory=list)
     _calls: int = 0
 
@@ -196,6 +207,14 @@ class Submitter:
             elif action.kind == "bath_replace":
                 baths.replace_bath(session, params["bath"], new_code=params["new_bath"],
                                    actor=actor, at=action.at)  # fmt: skip
+            elif action.kind == "provision":
+                if self.settings is None:
+                    raise ValueError("provisioning needs the settings (the CA key)")
+                provision(session, self.settings, params, actor, self.provisioned)
+                return
+            elif action.kind == "eol_check":
+                check_eol(session, params, actor, self.provisioned)
+                return
             else:
                 raise ValueError(f"unknown twin action {action.kind!r}")
         self.actions += 1

@@ -55,7 +55,7 @@ def forward(twin: Twin, pieces: Iterable[Piece]) -> None:
     for piece in twin.moving(list(pieces)):
         nxt = piece.next_op()
         if nxt is None:
-            twin.ledger.good += 1
+            twin.finish(piece)
             continue
         by_op.setdefault(nxt, []).append(piece)
     size = twin.scenario.tray_size
@@ -109,8 +109,9 @@ def apply(twin: Twin, op: OpModel, piece: Piece, result: str, target: str | None
     code = op.op.code
     index = piece.product.route.index(code)
     counts = piece.counts
+    ledger = twin.ledger_of(piece)
     if piece.position < index and (counts is None or not _reworked_from(counts, code)):
-        twin.ledger.visit(code, result == "pass")
+        ledger.visit(code, result == "pass")
     if result == "pass":
         piece.position, piece.target = index, None
         return True
@@ -120,7 +121,7 @@ def apply(twin: Twin, op: OpModel, piece: Piece, result: str, target: str | None
         counts[key] = counts.get(key, 0) + 1
         piece.counts, piece.target = counts, target
         return True
-    twin.ledger.scrapped += 1
+    ledger.scrapped += 1
     return False
 
 
@@ -185,7 +186,20 @@ def _due(twin: Twin, plan: Plan, station: Station, run: int, shift: int) -> bool
 # -- piece stations ---------------------------------------------------------------------------
 
 
-def piece_step(twin: Twin, op: OpModel, pieces: list[Piece]) -> Process:
+# What a step adds to a tray's visit (handset assembly, provisioning): `before(station, pieces,
+# results, start)` once before the tray's events, `during(piece, result, t)` between a piece's
+# track-in and track-out.
+Before = Callable[[Station, list[Piece], list[str], float], None]
+During = Callable[[Piece, str, float], None]
+
+
+def piece_step(
+    twin: Twin,
+    op: OpModel,
+    pieces: list[Piece],
+    before: Before | None = None,
+    during: During | None = None,
+) -> Process:
     """Each piece on the station's first free slot; track-in, track-out, defects, samples."""
     env, stream, rng = twin.env, twin.stream, twin.rng
     pieces = twin.moving(pieces)
@@ -206,6 +220,8 @@ def piece_step(twin: Twin, op: OpModel, pieces: list[Piece]) -> Process:
         if op.op.code == ("PRINT")
         else None
     )
+    if before is not None:
+        before(station, pieces, [o[0] for o in outcomes], min(t for t, _ in times))
     onward = []
     for piece, (start, end), (result, target, defect) in zip(pieces, times, outcomes,
                                                               strict=True):  # fmt: skip
@@ -214,6 +230,8 @@ def piece_step(twin: Twin, op: OpModel, pieces: list[Piece]) -> Process:
         if lots:
             fields["lots"] = lots
         stream.emit("track_in", start, fields)
+        if during is not None:
+            during(piece, result, start + 0.5)
         if defect is not None:
             _defect(twin, piece, station, defect, end - 0.5)
         out: dict[str, Any] = {"uid": piece.uid, "station": station.code, "result": result}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,6 +41,7 @@ class ProductModel:
     thickness_mm: float
     lithium: bool
     limits: dict[str, tuple[float | None, float | None, float | None]] = field(default_factory=dict)
+    kind: str = "glass"  # or "handset"
 
     def limit(self, characteristic: str) -> Limit2:
         lsl, _target, usl = self.limits[characteristic]
@@ -130,6 +132,12 @@ class Twin:
         # Step handlers by station type, then by mode ("piece", "batch"): see `steps.py`.
         self.handlers: dict[str, Any] = {}
         self.withdrawn: set[str] = set()  # held by Forgeline: the line no longer moves them
+        # The handset line (`handsets.py`), when the scenario asks for it: its own ledger, and
+        # finished cover glass of the handset models' products waiting to be assembled.
+        self.handset_ledger = Ledger()
+        self.glass_stock: dict[str, deque[Piece]] = {}
+        self.glass_finished: dict[str, int] = {}
+        self.handset_line: Any = None  # a `handsets.HandsetLine` once attached
 
     # -- build -------------------------------------------------------------------------------
 
@@ -298,8 +306,22 @@ class Twin:
         if not self.withdrawn:
             return pieces
         kept = [p for p in pieces if p.uid not in self.withdrawn]
-        self.ledger.held += len(pieces) - len(kept)
+        for piece in pieces:
+            if piece.uid in self.withdrawn:
+                self.ledger_of(piece).held += 1
         return kept
+
+    def ledger_of(self, piece: Piece) -> Ledger:
+        return self.handset_ledger if piece.product.kind == "handset" else self.ledger
+
+    def finish(self, piece: Piece) -> None:
+        """A piece left the end of its routing: good; cover glass a handset model uses goes to
+        the stock the handset line assembles from."""
+        self.ledger_of(piece).good += 1
+        stock = self.glass_stock.get(piece.product.code)
+        if stock is not None:
+            stock.append(piece)
+            self.glass_finished[piece.product.code] += 1
 
     def in_use(self) -> list[Station]:
         return [s for s in self.stations.values() if s.in_use]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from forgeline.twin import capacity
+from forgeline.twin.handsets import line_of
 from forgeline.twin.model import Twin
 
 
@@ -33,6 +34,7 @@ class RunSummary:
     events: int
     steps: list[StepYield] = field(default_factory=list)
     utilisation: dict[str, float] = field(default_factory=dict)
+    handsets: dict[str, int] = field(default_factory=dict)  # the handset line's, if it ran
 
     @property
     def in_process(self) -> int:
@@ -46,6 +48,7 @@ class RunSummary:
             "in_process": self.in_process, "held": self.held, "events": self.events,
             "first_pass_yield": {s.operation: s.fpy for s in self.steps},
             "utilisation": self.utilisation,
+            **({"handsets": self.handsets} if self.handsets else {}),
         }  # fmt: skip
 
 
@@ -79,6 +82,7 @@ def summarise(twin: Twin) -> RunSummary:
         days=twin.scenario.days, scale=twin.scenario.scale, seed=twin.scenario.seed,
         started=ledger.started, good=ledger.good, scrapped=ledger.scrapped, held=ledger.held,
         events=twin.stream.count, steps=steps, utilisation=utilisation(twin),
+        handsets=line_of(twin).counts(twin) if twin.handset_line is not None else {},
     )  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from forgeline.plant.definition import PlantDefinition
 from forgeline.twin.emitter import Item
 from forgeline.twin.failures import state_history
 from forgeline.twin.flow import release
+from forgeline.twin.handsets import release_handsets
 from forgeline.twin.model import Twin
 from forgeline.twin.scenario import Scenario
 from forgeline.twin.steps import build
@@ -25,6 +26,8 @@ def simulate(plant: PlantDefinition, scenario: Scenario, sink: Sink | None = Non
 def run(twin: Twin, sink: Sink | None = None) -> Twin:
     """Run a twin built already (the driver reads its master data first)."""
     twin.env.process(release(twin))
+    if twin.handset_line is not None:
+        twin.env.process(release_handsets(twin))
     t = 0.0
     while t < twin.horizon:
         t = min(t + STEP_S, twin.horizon)

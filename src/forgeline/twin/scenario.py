@@ -24,6 +24,8 @@ class Scenario:
     `station_counts` (per station type) overrides how many stations of each type are staffed;
     by default the run staffs as many as its load needs at `target_utilisation`.
     `defect_multiplier` scales every operation's defect rate (a young plant: above 1).
+    `handset_share` turns the handset line on: that share of the finished cover glass of the
+    handset models' cover-glass products is assembled into handsets (0: no handset line).
     """
 
     days: float = 7.0
@@ -38,6 +40,7 @@ class Scenario:
     tray_size: int = TRAY_SIZE
     warm_up_days: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
+    handset_share: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0 < self.days <= MAX_DAYS:
@@ -50,6 +53,8 @@ class Scenario:
             raise invalid("twin.start_naive", "the start time needs a time zone")
         if not 0 < self.target_utilisation <= 1:
             raise invalid("twin.utilisation_invalid", "target utilisation must be in (0, 1]")
+        if not 0 <= self.handset_share <= 1:
+            raise invalid("twin.handset_share_invalid", "handset share must be in [0, 1]")
         if not 1 <= self.tray_size <= 1000:
             raise invalid("twin.tray_size_invalid", "tray size must be 1-1000")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from forgeline.config import Settings
 from forgeline.db.session import SessionFactory, session_scope
 from forgeline.plant.service import current_revision
 from forgeline.twin.driver import Submitter, last_hold_id, prepare, replayed
@@ -29,19 +30,24 @@ def simulate_into(
     scenario: Scenario,
     actor: str,
     on_progress: Callable[[float, int], None] | None = None,
+    settings: Settings | None = None,
 ) -> DrivenRun:
     """Simulate `scenario` against the database's plant and ingest everything it does.
 
-    `on_progress(done_fraction, events_ingested)` is called as batches are accepted.
+    `on_progress(done_fraction, events_ingested)` is called as batches are accepted. A scenario
+    with a handset line needs `settings` (the secret that protects the factory CA's keys).
     """
     with session_scope(factory, write=True) as session:
         plant = current_revision(session).definition
         twin = build(plant, scenario)
         replay = replayed(session, twin)
-        principal = prepare(session, twin, actor)
+        principal = prepare(session, twin, actor, settings)
         last_hold = last_hold_id(session)
+    line = twin.handset_line
     submitter = Submitter(factory, principal, replay=replay, last_hold=last_hold,
-                          on_held=twin.withdraw)  # fmt: skip
+                          on_held=twin.withdraw, settings=settings)  # fmt: skip
+    if line is not None:
+        submitter.provisioned.releases = dict(line.releases)
     done = [0.0]
     if on_progress is not None:
         report = on_progress

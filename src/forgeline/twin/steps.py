@@ -10,6 +10,7 @@ from __future__ import annotations
 from forgeline.plant.definition import PlantDefinition
 from forgeline.twin.batches import batch_step
 from forgeline.twin.flow import StepHandler, piece_step
+from forgeline.twin.handsets import assemble_step, attach, final_test_step, provision_step
 from forgeline.twin.model import Twin
 from forgeline.twin.scenario import Scenario
 
@@ -26,7 +27,15 @@ def handlers() -> dict[str, StepHandler]:
 
 
 def build(plant: PlantDefinition, scenario: Scenario) -> Twin:
-    """A twin of the plant for the scenario, with the registered step handlers."""
+    """A twin of the plant for the scenario, with the registered step handlers (and the handset
+    line when the scenario asks for it)."""
     twin = Twin(plant, scenario)
+    attach(twin)
     twin.handlers = handlers()
     return twin
+
+
+# The handset line's own steps (docs/twin.md); its other stations are piece stations.
+register("display_assembly", assemble_step)
+register("flash_provision", provision_step)
+register("final_test", final_test_step)
