@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forgeline.errors import DomainError, ErrorKind, not_found
-from forgeline.plant.definition import CoverGlass, PlantDefinition
+from forgeline.plant.definition import CoverGlass, PlantDefinition, Spc
 from forgeline.plant.tables import PlantRevision
 from forgeline.production.gs1 import to_gtin14
 from forgeline.production.routing import Route
@@ -54,8 +54,8 @@ class PlantCatalog:
     definition: PlantDefinition
     # (operation, station type) of every routing step: may a batch run that operation there.
     operations_by_type: frozenset[tuple[str, str]] = frozenset()
-    # Characteristics with an `spc` section: their measurements go to the observers.
-    monitored: frozenset[str] = frozenset()
+    # Characteristics with an `spc` section, with it: their measurements go to the observers.
+    monitored: dict[str, Spc] = field(default_factory=dict)
     _limits: dict[tuple[str, str], tuple[float | None, float | None]] = field(
         default_factory=dict, repr=False
     )
@@ -86,7 +86,7 @@ class PlantCatalog:
             operations_by_type=frozenset(
                 (step.code, step.station_type) for r in routes.values() for step in r.steps
             ),
-            monitored=frozenset(c.code for c in plant.characteristics if c.spc is not None),
+            monitored={c.code: c.spc for c in plant.characteristics if c.spc is not None},
         )
 
     def station(self, code: str) -> StationInfo:

@@ -66,7 +66,7 @@ def resolve(
 
 
 def _contexts_of(catalog: PlantCatalog, obs: Observed) -> list[str]:
-    spc = catalog.definition.characteristic(obs.characteristic_code).spc
+    spc = catalog.monitored.get(obs.characteristic_code)
     return list(spc.contexts) if spc is not None else []
 
 

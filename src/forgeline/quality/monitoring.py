@@ -164,8 +164,7 @@ def _open_points(session: Session, chart_ids: list[int]) -> dict[int, Point]:
 def _new_chart(
     session: Session, catalog: PlantCatalog, obs: Observed, context: dict[str, str]
 ) -> SpcChart:
-    spc = catalog.definition.characteristic(obs.characteristic_code).spc
-    assert spc is not None  # only monitored characteristics are observed
+    spc = catalog.monitored[obs.characteristic_code]  # only monitored ones are observed
     chart = SpcChart(
         characteristic_code=obs.characteristic_code,
         context_key=context_key(context),

@@ -49,7 +49,7 @@ def dashboard(
 ) -> HTMLResponse:
     """Every monitored chart with its state; open alarms on top."""
     rows = spc_service.list_charts(session, characteristic=characteristic or None)
-    codes = sorted({r.chart.characteristic_code for r in spc_service.list_charts(session)})
+    codes = spc_service.charted_characteristics(session)
     return render(
         request,
         "quality/spc_dashboard.html",

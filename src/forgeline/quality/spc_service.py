@@ -86,6 +86,12 @@ def list_charts(
     return rows
 
 
+def charted_characteristics(session: Session) -> list[str]:
+    """The characteristics that have at least one live chart, in code order."""
+    query = select(SpcChart.characteristic_code).distinct()
+    return sorted(session.scalars(query))
+
+
 def get_chart(session: Session, chart_id: int) -> SpcChart:
     chart = session.get(SpcChart, chart_id)
     if chart is None:
