@@ -3,13 +3,16 @@
     .venv/bin/python bench/pages.py                      # demo history only
     .venv/bin/python bench/pages.py --pieces 1000000     # plus a million pieces of old history
     .venv/bin/python bench/pages.py --data-dir DIR/demo  # an existing database (`forgeline demo`)
+    .venv/bin/python bench/pages.py --pieces 10000000 --data-dir var/bench/pages-10m  # kept
 
-Builds a SQLite database in a temporary folder: optionally `--pieces` glass pieces of history
-from `bench/trace_data.py` (100 days in 2025, the shape `bench/trace.py` measures), then the
-default plant, an admin and today's history from `tests/e2e/plant_history.py` sent through
-ingest (what the browser tests see). Each page is requested through the real app in-process
-(Starlette's test client, so no network), `--repeat` times after two warm-up requests, signed
-in as the admin; the time is from request to complete answer.
+Builds a SQLite database in a temporary folder (or in `--data-dir` when that holds none yet, kept
+for the next run): optionally `--pieces` glass pieces of history from `bench/trace_data.py` (the
+shape `bench/trace.py` measures, ~100,000 pieces a day over the 100 days up to now, so the
+pages' day and week windows are full), then the default plant, an admin and today's history from
+`tests/e2e/plant_history.py` sent through ingest (what the browser tests see). Each page is
+requested through the real app in-process (Starlette's test client, so no network), `--repeat`
+times after two warm-up requests, signed in as the admin; the time is from request to complete
+answer.
 
 Baseline measured in the same run: `GET /api/v1/health` (authentication-free, one query), the
 least any answer costs through the same stack. Prints one JSON object.
@@ -84,12 +87,26 @@ PAGES = [
     "/plant/capacity",
 ]
 BASELINE = "/api/v1/health"
+BUILT = "pages-bench-built"
 # Pages naming things only the seeded history has (skipped with --data-dir).
 HISTORY_ONLY = {
     f"/work-orders/{RELEASED_ORDER}",
     f"/trace?q={quote(PIECES[0])}",
     f"/trace?q={HANDSET}",
 }
+
+
+def generated_pages(pieces: int) -> list[str]:
+    """Trace pages of the generated history, from its middle: a piece, its handset, its cycle."""
+    from trace_data import GTIN, HANDSET_EVERY, Plan
+
+    plan = Plan(pieces)
+    piece = plan.n // 2 // HANDSET_EVERY * HANDSET_EVERY  # a piece that went into a handset
+    return [
+        "/trace?q=" + quote(f"(01){GTIN}(21){piece:010d}"),
+        f"/trace?q=HS{piece // HANDSET_EVERY:09d}",
+        f"/trace?q=IOX-{plan.runs // 2:07d}",
+    ]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -122,10 +139,10 @@ def build(folder: Path, pieces: int) -> Any:
         }
     )
     path = Path(settings.resolved_database_url.removeprefix("sqlite:///"))
-    if pieces:
-        from trace_data import generate
+    if pieces and not path.exists():  # or generated before, by `trace_data.generate` itself
+        from trace_data import DAYS, generate
 
-        generate(path, pieces, log=False)
+        generate(path, pieces, log=True, start=datetime.now(UTC) - timedelta(days=DAYS))
     engine = make_engine(settings.resolved_database_url)
     metadata.create_all(engine)
     with session_scope(make_session_factory(engine), write=True) as session:
@@ -169,14 +186,23 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="forgeline-pages-") as folder:
         started = time.perf_counter()
-        if args.data_dir:
+        # A --pieces database kept in --data-dir is built once (BUILT marks it complete); a
+        # --data-dir without --pieces is someone else's database, e.g. a demo's.
+        seeded = not args.data_dir or bool(args.pieces)
+        if args.data_dir and (not seeded or (args.data_dir / BUILT).exists()):
             settings, headers = existing(args.data_dir)
+        elif args.data_dir:
+            args.data_dir.mkdir(parents=True, exist_ok=True)
+            settings, headers = build(args.data_dir, args.pieces)
+            (args.data_dir / BUILT).touch()
         else:
             settings, headers = build(Path(folder), args.pieces)
         built_s = time.perf_counter() - started
         with TestClient(create_app(settings), headers=headers) as client:
             baseline = timed_requests(client, BASELINE, args.repeat)
-            wanted = [p for p in PAGES if not (args.data_dir and p in HISTORY_ONLY)]
+            wanted = [p for p in PAGES if seeded or p not in HISTORY_ONLY]
+            if seeded and args.pieces:
+                wanted += generated_pages(args.pieces)
             pages = {path: timed_requests(client, path, args.repeat) for path in wanted}
     worst = max(pages.values(), key=lambda p: p["p95_ms"])
     print(

@@ -28,7 +28,7 @@ from sqlalchemy import create_engine
 
 from forgeline.models import metadata
 
-T0 = int(datetime(2025, 1, 1, tzinfo=UTC).timestamp())
+START = datetime(2025, 1, 1, tzinfo=UTC)  # the trace bench's history: 100 days from here
 DAYS = 100
 SHEET = 20  # pieces per sheet
 LOT_SHEETS = 500  # sheets per sheet lot
@@ -60,11 +60,6 @@ BIG_TABLES = ("unit", "operation_record", "measurement", "defect", "lot_use", "h
 GTIN = "09506000134352"
 
 
-def ts(expr: str) -> str:
-    """SQL for the stored form of a UTC time `expr` seconds after T0 (SQLAlchemy's format)."""
-    return f"(strftime('%Y-%m-%d %H:%M:%S', {T0} + ({expr}), 'unixepoch') || '.000000')"
-
-
 def seq(name: str, n: int | str) -> str:
     return f"{name}(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM {name} WHERE i + 1 < {n})"
 
@@ -72,7 +67,8 @@ def seq(name: str, n: int | str) -> str:
 class Plan:
     """Counts and id bases derived from the number of pieces (rounded to whole cycles)."""
 
-    def __init__(self, pieces: int) -> None:
+    def __init__(self, pieces: int, start: datetime = START) -> None:
+        self.t0 = int(start.timestamp())
         self.n = max(CYCLE, pieces // CYCLE * CYCLE)
         self.sheets = self.n // SHEET
         self.handsets = self.n // HANDSET_EVERY
@@ -87,6 +83,10 @@ class Plan:
         self.sheet_rec = self.handset_rec + self.handsets * len(HANDSET_OPS)
         self.interval = DAYS * 86_400 / self.n  # seconds between two pieces
         self.baths = FURNACES * -(-DAYS // BATH_DAYS)
+
+    def ts(self, expr: str) -> str:
+        """SQL for the stored form of a UTC time `expr` seconds after the start (SQLAlchemy's)."""
+        return f"(strftime('%Y-%m-%d %H:%M:%S', {self.t0} + ({expr}), 'unixepoch') || '.000000')"
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -121,7 +121,7 @@ def create_schema(path: Path) -> list[str]:
 
 
 def _small_tables(con: sqlite3.Connection, p: Plan) -> None:
-    t = ts
+    t = p.ts
     con.execute(f"""INSERT INTO material_lot (id, code, kind, material, supplier, supplier_lot,
         quantity, received_at, hold_count)
         WITH RECURSIVE {seq("s", p.sheet_lots)}
@@ -172,7 +172,7 @@ def _small_tables(con: sqlite3.Connection, p: Plan) -> None:
 
 
 def _units(con: sqlite3.Connection, p: Plan) -> None:
-    t = ts
+    t = p.ts
     con.execute(f"""INSERT INTO unit (id, uid, kind, product_code, routing_code, plant_revision,
         lot_id, status, position, rework_counts, hold_count, created_at, updated_at)
         WITH RECURSIVE {seq("s", p.sheets)}
@@ -235,7 +235,7 @@ def _glass_records(con: sqlite3.Connection, p: Plan, b0: int, b1: int) -> None:
                printf('OP%03d', (b.i / 16 * 7 + o.k) % 120),
                CASE WHEN o.k BETWEEN 3 AND 5 THEN b.i % {BASKETS_OWNED} + 1 END,
                CASE WHEN o.k = {IOX_K} THEN b.i / 10 + 1 END,
-               {ts(at)}, {ts(at + " + 600")},
+               {p.ts(at)}, {p.ts(at + " + 600")},
                CASE WHEN o.k = {ops - 1} AND {piece} % 100 = 13 THEN 'scrap' ELSE 'pass' END, 1
         FROM b CROSS JOIN o CROSS JOIN j""")
     con.execute(f"""INSERT INTO measurement (unit_id, record_id, operation_code, station_code,
@@ -246,7 +246,7 @@ def _glass_records(con: sqlite3.Connection, p: Plan, b0: int, b1: int) -> None:
                {p.glass_rec} + b.i * {BASKET * ops} + {STRESS_K * BASKET} + j.i + 1,
                'STRESS', printf('STRESS-%02d', b.i % 6 + 1), c.code,
                800.0 + ({piece} * 7919 % 100) - c.k * 300, NULL, NULL, 1, b.i / 10 + 1,
-               {ts(f"{piece} * {p.interval} + {STRESS_K * OP_GAP_S}")}
+               {p.ts(f"{piece} * {p.interval} + {STRESS_K * OP_GAP_S}")}
         FROM b CROSS JOIN j CROSS JOIN c""")
     con.execute(f"""INSERT INTO defect (unit_id, record_id, defect_code, zone, size_mm,
         station_code, found_at)
@@ -255,7 +255,7 @@ def _glass_records(con: sqlite3.Connection, p: Plan, b0: int, b1: int) -> None:
         SELECT {p.glass_base} + 1 + {piece},
                {p.glass_rec} + b.i * {BASKET * ops} + {AOI_K * BASKET} + j.i + 1,
                'SCRATCH', 'A', 0.3, printf('AOI-%02d', b.i % 6 + 1),
-               {ts(f"{piece} * {p.interval} + {AOI_K * OP_GAP_S}")}
+               {p.ts(f"{piece} * {p.interval} + {AOI_K * OP_GAP_S}")}
         FROM b CROSS JOIN j WHERE j.i % 50 = 7""")
 
 
@@ -269,7 +269,7 @@ def _handset_and_sheet_records(con: sqlite3.Connection, p: Plan) -> None:
              {_values("o", HANDSET_OPS)}
         SELECT {p.handset_rec} + b.i * {BASKET * ops} + o.k * {BASKET} + j.i + 1,
                {p.handset_base} + 1 + {handset}, o.code, printf('%s-%02d', o.code, b.i % 3 + 1),
-               printf('OP%03d', 120 + (b.i / 8 + o.k) % 40), {ts(at)}, {ts(at + " + 300")},
+               printf('OP%03d', 120 + (b.i / 8 + o.k) % 40), {p.ts(at)}, {p.ts(at + " + 300")},
                'pass', 1
         FROM b CROSS JOIN o CROSS JOIN j""")
     con.execute(f"""INSERT INTO measurement (unit_id, record_id, operation_code, station_code,
@@ -279,15 +279,15 @@ def _handset_and_sheet_records(con: sqlite3.Connection, p: Plan) -> None:
         SELECT {p.handset_base} + 1 + {handset},
                {p.handset_rec} + b.i * {BASKET * ops} + {FT_K * BASKET} + j.i + 1,
                'FT', printf('FT-%02d', b.i % 3 + 1), c.code, 20.0 + c.k * 3800, 1,
-               {ts(f"{handset} * {HANDSET_EVERY * p.interval} + {(14 + FT_K) * OP_GAP_S}")}
+               {p.ts(f"{handset} * {HANDSET_EVERY * p.interval} + {(14 + FT_K) * OP_GAP_S}")}
         FROM b CROSS JOIN j CROSS JOIN c""")
     con.execute(f"""INSERT INTO operation_record (id, unit_id, operation_code, station_code,
         operator, track_in_at, track_out_at, result, visit)
         WITH RECURSIVE {seq("s", p.sheets * 2)}
         SELECT {p.sheet_rec} + i + 1, i / 2 + 1, CASE i % 2 WHEN 0 THEN 'INSPECT' ELSE 'SCRIBE'
                END, printf('SCR-%02d', (i / 2) % 4 + 1), printf('OP%03d', 160 + (i / 400) % 20),
-               {ts(f"(i / 2) * {SHEET * p.interval} - 3600 + (i % 2) * 1200")},
-               {ts(f"(i / 2) * {SHEET * p.interval} - 3000 + (i % 2) * 1200")}, 'pass', 1
+               {p.ts(f"(i / 2) * {SHEET * p.interval} - 3600 + (i % 2) * 1200")},
+               {p.ts(f"(i / 2) * {SHEET * p.interval} - 3000 + (i % 2) * 1200")}, 'pass', 1
         FROM s""")
 
 
@@ -295,19 +295,19 @@ def _holds(con: sqlite3.Connection, p: Plan) -> None:
     for r in range(250, p.runs, 500):
         hold_id = con.execute(
             "INSERT INTO hold (target_type, target_code, reason, placed_by, placed_at) "
-            f"VALUES ('batch', printf('IOX-%07d', {r}), 'bath drift', 'qa', {ts(str(r * 3000))})"
+            f"VALUES ('batch', printf('IOX-%07d', {r}), 'bath drift', 'qa', {p.ts(str(r * 3000))})"
         ).lastrowid
         con.execute(f"""INSERT INTO hold_unit (hold_id, unit_id)
             WITH RECURSIVE {seq("s", CYCLE)}
             SELECT {hold_id}, {p.glass_base} + 1 + {r * CYCLE} + i FROM s""")
 
 
-def generate(path: Path, pieces: int, log: bool = True) -> Plan:
-    """Write a fresh database of `pieces` glass pieces and their history to `path`."""
+def generate(path: Path, pieces: int, log: bool = True, start: datetime = START) -> Plan:
+    """Write a fresh database of `pieces` glass pieces and their history from `start` to `path`."""
     for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         leftover.unlink(missing_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    p = Plan(pieces)
+    p = Plan(pieces, start)
     indexes = create_schema(path)
     con = _connect(path)
     started = time.perf_counter()

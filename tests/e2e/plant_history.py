@@ -9,6 +9,8 @@ SHEET-LOT-1 ── sheet ─┬─ pieces 0-3: through IOX (cycle IOX-CYCLE-7, b
                       │   piece 1 reworked at POLISH
                       ├─ piece 4: held (open hold, "edge chip?")
                       └─ pieces 5-7: waiting for POLISH (the operator screen's work)
+
+and the furnace IOX-01's bath temperature, charted, ending in one open SPC alarm (rule WE1).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from forgeline.plant.service import current_revision
 from forgeline.production.ingest import ingest
 from forgeline.production.masterdata import create_work_order, release_work_order
 from forgeline.production.tables import Bath, Carrier, MaterialLot
+from forgeline.quality import monitoring
 
 PASSWORD = "plant-floor-passphrase"
 OPERATOR, QUALITY, PLANNER = "ravi", "asha", "pia"
@@ -47,6 +50,8 @@ STATES = {
     "PRN-02": "engineering",
     "COAT-02": "scheduled_down",
 }
+# Bath temperature readings (C): 25 around 450 give the individuals chart its limits, then 458.5.
+IOX_TEMPS = [450 + (0.4, -0.3, 0.1, -0.5, 0.2)[i % 5] + (i % 3) * 0.1 for i in range(25)] + [458.5]
 GATEWAY = Principal(PrincipalKind.USER, "gateway", "Line gateway", frozenset({Role.ADMIN}))
 QUALITY_SENDER = Principal(PrincipalKind.USER, QUALITY, "Asha", frozenset({Role.QUALITY}))
 
@@ -115,6 +120,7 @@ def build_plant_history(session: Session, now: datetime | None = None) -> None:
     """The history above, ending before `now` (the plant must be loaded already)."""
     now = now or datetime.now(UTC)
     start = now - timedelta(hours=3)
+    monitoring.install()  # live SPC, as the running app has it, whoever builds the history
     _people(session)
     _materials(session, start)
     today = now.date()
@@ -155,6 +161,10 @@ def build_plant_history(session: Session, now: datetime | None = None) -> None:
            batch="IOX-CYCLE-7"),
         ev("track_out", carrier="TRAY-02", station="IOX-01", result="pass"),
         ev("measurement", uid=done[0], station="IOX-01", characteristic="CS", value=815.0),
+        # The furnace's temperature log: in control long enough for the chart's first limits,
+        # then a reading far above them, an SPC alarm for the quality engineer (no hold).
+        *[ev("measurement", uid=done[0], station="IOX-01", characteristic="IOX-TEMP",
+             value=value) for value in IOX_TEMPS],
         ev("batch_end", batch="IOX-CYCLE-7"),
         ev("carrier_unload", carrier="TRAY-02", uids=done),
     ]  # fmt: skip

@@ -1,7 +1,8 @@
 """The plant's pages in a real browser, against the history in `plant_history`.
 
 Tests share one server, so each works on its own units: the operator scans pieces waiting for
-POLISH, the hold test releases the one open hold, the planner releases the planned order.
+POLISH, the hold test releases the one open hold, the alarm test acknowledges the one SPC alarm,
+the planner releases the planned order.
 """
 
 from __future__ import annotations
@@ -141,6 +142,43 @@ def test_hold_is_refused_to_a_planner_and_released_by_quality(
     page.goto("/holds?show=released")
     expect(page.locator(f"#hold-{hold_id}")).to_contain_text("user:asha")
     save_screenshot(page, "hold_released")
+
+
+def test_alarm_is_refused_to_a_planner_and_acknowledged_by_quality(
+    page: Any, live_server: LiveServer
+) -> None:
+    from playwright.sync_api import expect
+
+    _sign_in_at(page, live_server, "/quality/alarms", PLANNER, PASSWORD)
+    card = page.locator("article.card").filter(has_text="IOX-TEMP")
+    expect(card).to_contain_text("IOX-01")
+    expect(card).to_contain_text("we1")
+    expect(card).to_contain_text("Only the quality role acknowledges alarms.")
+    expect(card.get_by_label("Assignable cause")).to_have_count(0)
+    csrf = page.locator("form.signout input[name=csrf_token]").get_attribute("value")
+    alarm_id = card.get_attribute("id").removeprefix("alarm-")
+    refused = page.request.post(
+        live_server.url(f"/quality/alarms/{alarm_id}/acknowledge"),
+        form={"cause": "none", "action": "none", "csrf_token": csrf},
+        max_redirects=0,
+    )
+    assert refused.status == 403
+    assert "spc.acknowledge" in refused.text()
+    save_screenshot(page, "alarm_planner")
+    page.get_by_role("button", name="Sign out").click()
+
+    _sign_in_at(page, live_server, "/quality/alarms", QUALITY, PASSWORD)
+    card = page.locator(f"#alarm-{alarm_id}")
+    card.get_by_label("Assignable cause").fill("thermocouple TC-2 drifted after element change")
+    card.get_by_label("Action taken").fill("TC-2 replaced and furnace re-profiled")
+    card.get_by_role("button", name=f"Acknowledge alarm #{alarm_id}").click()
+    expect(page.locator(".alert-success")).to_contain_text(f"Alarm #{alarm_id} acknowledged")
+    expect(page.locator(f"#alarm-{alarm_id}")).to_have_count(0)  # no longer open
+    page.goto("/quality/alarms?show=acknowledged")
+    done = page.locator(f"#alarm-{alarm_id}")
+    expect(done).to_contain_text("user:asha")
+    expect(done).to_contain_text("TC-2 replaced and furnace re-profiled")
+    save_screenshot(page, "alarm_acknowledged")
 
 
 def test_planner_releases_a_work_order(page: Any, live_server: LiveServer) -> None:
