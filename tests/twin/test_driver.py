@@ -11,7 +11,7 @@ from forgeline.auth.principal import SYSTEM_ACTOR
 from forgeline.db.engine import make_engine
 from forgeline.db.session import make_session_factory, session_scope
 from forgeline.plant.service import DEFAULT_PLANT, load_definition_file
-from forgeline.production.tables import BatchRun, EquipmentState, Measurement, Unit
+from forgeline.production.tables import BatchRun, EquipmentState, Measurement, Unit, WorkOrder
 from forgeline.twin.scenario import Scenario
 from forgeline.twin.service import simulate_into
 
@@ -39,6 +39,16 @@ def test_a_simulated_day_through_ingest(db_url: str) -> None:
             )  # fmt: skip
             states = session.scalar(select(func.count()).select_from(EquipmentState))
             cycles = session.scalar(select(func.count()).select_from(BatchRun))
+            orders = session.execute(
+                select(WorkOrder.code, WorkOrder.product_code, WorkOrder.status,
+                       WorkOrder.line_code, WorkOrder.quantity, func.count(Unit.id))
+                .outerjoin(Unit, Unit.work_order_id == WorkOrder.id)
+                .group_by(WorkOrder.id)
+            ).all()  # fmt: skip
+            unplanned = session.scalar(
+                select(func.count()).select_from(Unit)
+                .where(Unit.kind == "glass", Unit.work_order_id.is_(None))
+            )  # fmt: skip
     finally:
         engine.dispose()
     sub, ledger = driven.submitter, driven.twin.ledger
@@ -52,6 +62,15 @@ def test_a_simulated_day_through_ingest(db_url: str) -> None:
     assert statuses.get("scrapped", 0) == ledger.scrapped
     assert cs and cs % 5 == 0
     assert states and cycles
+    # The plan: one released order per cover-glass product for the day, on the cutting line,
+    # asking for what the day's starts should yield; every piece belongs to its product's order.
+    products = {p.code for p in driven.twin.plant.products.cover_glass}
+    assert {o.product_code for o in orders} == products and len(orders) == len(products)
+    assert {(o.status, o.line_code) for o in orders} == {("released", "FAB-1")}
+    assert all(o.code.endswith(f"-D00-{o.product_code}") for o in orders)
+    assert unplanned == 0 and sum(o[-1] for o in orders) == started
+    share = driven.twin.starts_per_day / len(products)
+    assert all(0.5 * share < o.quantity < share for o in orders)  # starts less expected scrap
 
 
 def test_running_the_same_scenario_again_is_a_replay(db_url: str) -> None:

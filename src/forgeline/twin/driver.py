@@ -27,7 +27,12 @@ from forgeline.errors import DomainError, invalid
 from forgeline.production import baths
 from forgeline.production.carriers import register_carrier
 from forgeline.production.ingest import MAX_BATCH, EventOutcome, ingest
-from forgeline.production.masterdata import get_lot, receive_lot
+from forgeline.production.masterdata import (
+    create_work_order,
+    get_lot,
+    receive_lot,
+    release_work_order,
+)
 from forgeline.production.tables import Hold, HoldUnit, Unit
 from forgeline.twin.emitter import Action, Item
 from forgeline.twin.model import Twin
@@ -85,15 +90,25 @@ def prepare(
                              capacity=station.batch_size, actor=actor)  # fmt: skip
         if twin.plant.station_type(station.spec.station_type).bath:
             _fresh_bath(session, twin, station.code, actor)
-    for lot in twin.lots:
-        receive_lot(session, code=lot["code"], kind=lot["kind"], quantity=1_000_000,
-                    actor=actor, supplier="twin", received_at=twin.start)  # fmt: skip
+    _orders_and_lots(session, twin, actor)
     if twin.handset_line is not None:
         if settings is None:
             raise invalid("twin.settings_needed", "a run with a handset line needs the settings")
         twin.handset_line.releases = prepare_security(session, settings, twin, actor)
     roles = frozenset({Role.OPERATOR, Role.QUALITY})
     return Principal(PrincipalKind.USER, SERVICE_ACCOUNT, user.full_name, roles, user.id)
+
+
+def _orders_and_lots(session: Session, twin: Twin, actor: str) -> None:
+    """The run's work orders, released, and the lots it consumes."""
+    for order in twin.work_orders():
+        create_work_order(session, code=order["code"], product_code=order["product"],
+                          quantity=order["quantity"], due_date=order["due_date"],
+                          actor=actor)  # fmt: skip
+        release_work_order(session, order["code"], line_code=order["line"], actor=actor)
+    for lot in twin.lots:
+        receive_lot(session, code=lot["code"], kind=lot["kind"], quantity=1_000_000,
+                    actor=actor, supplier="twin", received_at=twin.start)  # fmt: skip
 
 
 def _fresh_bath(session: Session, twin: Twin, station: str, actor: str) -> None:

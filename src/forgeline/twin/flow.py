@@ -38,12 +38,14 @@ def release(twin: Twin) -> Process:
         product = products[int(twin.rng.integers(len(products)))]
         day = int(twin.env.now // capacity.DAY_S)
         lot = twin.lot_code("SHEET", day, product.code)
+        order = twin.work_order_code(day, product.code)
         pieces = []
         for _ in range(size):
             piece = Piece(twin.ledger.started, twin.new_uid(product), product)
             twin.ledger.started += 1
             twin.stream.emit("start", twin.env.now, {"uid": piece.uid, "product": product.code,
-                                                     "kind": "glass", "lot": lot})  # fmt: skip
+                                                     "kind": "glass", "lot": lot,
+                                                     "work_order": order})  # fmt: skip
             pieces.append(piece)
         forward(twin, pieces)
         yield twin.env.timeout(interval * float(twin.rng.uniform(0.9, 1.1)))

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import simpy
 
+from forgeline.errors import invalid
 from forgeline.plant.definition import Operation, PlantDefinition
 from forgeline.production.gs1 import to_gtin14
 from forgeline.production.routing import Route
@@ -30,6 +31,7 @@ from forgeline.twin.scenario import Scenario
 from forgeline.twin.stations import Station
 
 Limit2 = tuple[float | None, float | None]
+ORDER_LEAD_DAYS = 2  # a day's work order is due this many days after its pieces start
 
 
 @dataclass
@@ -274,7 +276,34 @@ class Twin:
             lots.append({"code": self.lot_code("COAT", day), "kind": "coating"})
         return lots
 
+    def work_orders(self) -> list[dict[str, Any]]:
+        """The plan the run works to: a work order per product and day, for what that day's starts
+        should yield, due `ORDER_LEAD_DAYS` after it (site dates), released to the first line
+        that can start the product's routing."""
+        share = self.starts_per_day / len(self.products)
+        good = max(1, round(share * capacity.rolled_yield(self.plant, self.multiplier)))
+        zone = ZoneInfo(self.plant.site.timezone)
+        orders = []
+        for day in range(math.ceil(self.scenario.days)):
+            due = (self.start + timedelta(days=day + ORDER_LEAD_DAYS)).astimezone(zone).date()
+            for product in self.products.values():
+                orders.append({"code": self.work_order_code(day, product.code),
+                               "product": product.code, "quantity": good, "due_date": due,
+                               "line": self._first_line(product)})  # fmt: skip
+        return orders
+
+    def _first_line(self, product: ProductModel) -> str:
+        first = self.plant.routing(product.routing_code).operations[0].station_type
+        for area in self.plant.areas:
+            for line in area.lines:
+                if any(station.type == first for station in line.stations):
+                    return line.code
+        raise invalid("twin.no_line", f"no line of the plant starts routing {product.routing_code}")
+
     # -- names -------------------------------------------------------------------------------
+
+    def work_order_code(self, day: int, product: str) -> str:
+        return f"WO-{self.tag}-D{day:02d}-{product}"
 
     def lot_code(self, kind: str, day: int, product: str = "") -> str:
         suffix = f"-{product}" if product else ""
