@@ -3,7 +3,7 @@
     .venv/bin/python bench/aoi.py                       # everything under var/bench/aoi/
     .venv/bin/python bench/aoi.py --images 64 --workers 2 --skip-eval
 
-Makes (once, reused afterwards) a training set (`aoi synth --n 500 --seed 1`), 250 defect-only
+Makes (once, reused afterwards) a training set (`aoi synth --n 500 --seed 1`), 600 defect-only
 images for the classifier (`--seed 3 --good-fraction 0`), a model (`aoi train ... --extra`) and a
 held-out set with a different seed (`--seed 2`, 400 images). Throughput: the
 first `--images` held-out PNG files inspected end to end (read, decode, detect, classify,
@@ -12,8 +12,10 @@ model in every worker. Baseline measured in the same run, same pool: reading and
 same files plus the floor of any golden-template method, one |image - mean| > 4 sigma
 comparison and a connected-component labelling at full resolution. Both from the PNG files and
 from the same images as uncompressed BMP (a camera frame needs no inflate; PNG decoding alone
-is about 20 ms of CPU per 2048 x 1024 image). Accuracy: `aoi eval` on the
-held-out set. Prints one JSON object.
+is about 20 ms of CPU per 2048 x 1024 image). Also the CPU time (`time.process_time`, one
+process) per image of decoding and of inspecting, which a shared machine does not distort as
+much as wall time: images/s on N idle cores is about N / (decode + inspect). Accuracy: `aoi
+eval` on the held-out set. Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from forgeline.inspection import batch, metrics, training
+from forgeline.inspection import batch, metrics, pipeline, training
 from forgeline.inspection.dataset import Recipe, read_manifest, write_dataset
 from forgeline.inspection.images import read
 from forgeline.inspection.limits import load_plant, zone_rules
@@ -62,6 +64,26 @@ def _timed(fn: Any, items: list[str], workers: int, init: Any, initargs: tuple[A
         return time.perf_counter() - start
 
 
+def _cpu_per_image(paths: list[str], model: Path, rules: dict[str, Any]) -> dict[str, float]:
+    """CPU ms per image in this process: decoding the file, and inspecting the decoded image."""
+    batch.init_worker(str(model), rules)
+    bundle, code_rules = batch._state["bundle"], batch._state["rules"]
+    start = time.process_time()
+    decoded = [read(Path(p)) for p in paths]
+    decode = time.process_time() - start
+    pipeline.inspect(bundle, decoded[0], code_rules)  # warm
+    start = time.process_time()
+    for image in decoded:
+        pipeline.inspect(bundle, image, code_rules)
+    inspect = time.process_time() - start
+    n = len(paths)
+    return {
+        "decode_ms": round(1000 * decode / n, 1),
+        "inspect_ms": round(1000 * inspect / n, 1),
+        "images_per_s_on_2_idle_cores": round(2 * n / (decode + inspect), 1),
+    }
+
+
 def _as_bmp(paths: list[str]) -> list[str]:
     """The same images as uncompressed BMP: what a camera frame costs to read (no inflate)."""
     out = ROOT / "bmp"
@@ -86,7 +108,13 @@ def _ensure(args: argparse.Namespace, rules: dict[str, Any]) -> tuple[Path, Path
         write_dataset(Recipe(seed=2), args.held, held_dir, workers=args.workers)
     if not (extra_dir / "manifest.json").exists():
         print("generating classifier examples", file=sys.stderr)
-        write_dataset(Recipe(seed=3, good_fraction=0.0), 250, extra_dir, workers=args.workers)
+        write_dataset(Recipe(seed=3, good_fraction=0.0), 600, extra_dir, workers=args.workers)
+    if model.exists():
+        try:
+            load(model)
+        except ValueError as exc:  # an older model format: train again
+            print(f"retraining: {exc}", file=sys.stderr)
+            model.unlink()
     if not model.exists():
         print("training", file=sys.stderr)
         training.train(train_dir, model, rules, workers=args.workers, extra=(extra_dir,))
@@ -113,6 +141,8 @@ def main() -> None:
         "image_size": [manifest["width"], manifest["height"]],
     }
     raw = _as_bmp(paths)
+    result["cpu_per_image_png"] = _cpu_per_image(paths, model, rules)
+    result["cpu_per_image_bmp"] = _cpu_per_image(raw, model, rules)
     for fmt, files in (("png", paths), ("bmp", raw)):
         for workers in sorted({1, args.workers}):
             t = _timed(batch.inspect_path, files, workers, init, initargs)

@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
 from forgeline.inspection import classify
+from forgeline.inspection.defects import CLASSES
 from forgeline.inspection.features import FEATURE_NAMES
 from forgeline.inspection.store import Bundle
 
@@ -18,9 +19,7 @@ def test_forest_from_json_matches_sklearn() -> None:
     y = np.array(["dig", "scratch", "stain"])[(x[:, 0] > 0).astype(int) + (x[:, 3] > 1).astype(int)]
     forest = classify.train_forest(x, list(y), seed=3)
     again = classify.Forest.from_json(json.loads(json.dumps(forest.to_json())))
-    reference = RandomForestClassifier(
-        n_estimators=60, max_depth=12, min_samples_leaf=2, class_weight="balanced", random_state=3
-    ).fit(x, y)
+    reference = RandomForestClassifier(**classify.FOREST_PARAMS, random_state=3).fit(x, y)
     test = rng.normal(size=(200, len(FEATURE_NAMES)))
     order = [list(reference.classes_).index(c) for c in again.classes]
     assert np.allclose(again.proba(test), reference.predict_proba(test)[:, order], atol=1e-3)
@@ -31,7 +30,7 @@ def test_trained_model_records_how_it_was_made(bundle: Bundle) -> None:
     meta = bundle.meta
     assert meta["version"] and meta["training_data"]["seed"] == 11
     assert meta["calibration"]["images"] == meta["training_data"]["good_calibration"] > 0
-    assert bundle.forest is not None and set(bundle.forest.classes) <= set(classify.CLASSES)
+    assert bundle.forest is not None and set(bundle.forest.classes) <= set(CLASSES)
     assert meta["classifier_metrics"]["train_detections"] > 10
 
 

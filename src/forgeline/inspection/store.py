@@ -21,10 +21,19 @@ import numpy.typing as npt
 
 from forgeline.inspection.classify import Forest
 from forgeline.inspection.geometry import PieceGeometry
-from forgeline.inspection.model import GoodGlassModel, ModeModel, build, gradients
+from forgeline.inspection.model import GoodGlassModel, ModeModel, build
 
-FORMAT = "forgeline-aoi-model/1"
-MODE_ARRAYS = ("mean", "inv_sigma", "quiet", "row_grad", "col_grad")
+FORMAT = "forgeline-aoi-model/2"
+MODE_ARRAYS = (
+    "mean",
+    "inv_sigma",
+    "quiet",
+    "band_rows",
+    "band_cols",
+    "band_values",
+    "row_grad",
+    "col_grad",
+)
 
 
 @dataclass
@@ -80,15 +89,12 @@ def load(path: Path) -> Bundle:
     meta: dict[str, Any] = json.loads(bytes(arrays["meta"]).decode())
     meta["sha256"] = bytes(stored).decode()
     if meta.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a {FORMAT} file")
+        raise ValueError(f"{path} is not a {FORMAT} file (retrain with `forgeline aoi train`)")
     modes = {}
     for name, info in meta["modes"].items():
         values = {field: arrays[f"{name}.{field}"] for field in MODE_ARRAYS}
-        grad_y, grad_x = gradients(values["mean"])
         modes[name] = ModeModel(
             mode=name,
-            grad_y=grad_y,
-            grad_x=grad_x,
             glass_level=float(info["glass_level"]),
             trained_on=int(info["trained_on"]),
             **values,
