@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import secrets
 import statistics
 import sys
@@ -180,6 +181,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pieces", type=int, default=0, help="old history to generate first")
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--only", type=re.compile, help="measure the pages this regex finds")
     parser.add_argument(
         "--data-dir", type=Path, help="measure an existing database (e.g. var/demo of a demo)"
     )
@@ -203,6 +205,7 @@ def main() -> None:
             wanted = [p for p in PAGES if seeded or p not in HISTORY_ONLY]
             if seeded and args.pieces:
                 wanted += generated_pages(args.pieces)
+            wanted = [p for p in wanted if not args.only or args.only.search(p)]
             pages = {path: timed_requests(client, path, args.repeat) for path in wanted}
     worst = max(pages.values(), key=lambda p: p["p95_ms"])
     print(

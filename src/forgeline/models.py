@@ -10,6 +10,7 @@ import forgeline.auth.tables
 import forgeline.inspection.tables
 import forgeline.plant.tables
 import forgeline.production.tables
+import forgeline.production.tallies
 import forgeline.quality.monitor_tables
 import forgeline.quality.tables
 import forgeline.security.tables
@@ -25,6 +26,7 @@ _DOMAINS = (
     forgeline.inspection.tables,
     forgeline.plant.tables,
     forgeline.production.tables,
+    forgeline.production.tallies,
     forgeline.quality.monitor_tables,
     forgeline.quality.tables,
     forgeline.security.tables,

@@ -1,7 +1,8 @@
 """Row builders for production tests: history written straight through the ORM.
 
 Holds, OEE and yield read history (units, operation records, equipment states, defects) that the
-ingest engine normally writes; these builders let a test state exactly the history it needs.
+ingest engine normally writes; these builders let a test state exactly the history it needs. A
+record with a result is tallied as ingest tallies its track-outs (`production.tallies`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from sqlalchemy.orm import Session
 from forgeline.audit.tables import AuditEntry
 from forgeline.auth.principal import SYSTEM_ACTOR
 from forgeline.plant.service import DEFAULT_PLANT, load_definition_file
+from forgeline.production import tallies
+from forgeline.production.catalog import catalogs
 from forgeline.production.tables import (
     BatchRun,
     Bath,
@@ -143,6 +146,14 @@ def record(
     )
     db.add(row)
     db.flush()
+    if end is not None and result is not None:
+        catalog = catalogs(db, [unit_row.plant_revision]).get(unit_row.plant_revision)
+        final = tallies.last_steps(catalog) if catalog else {}  # some tests load no plant
+        counts = tallies.TallyBuffer()
+        counts.add(at(end), unit_row.routing_code, operation, station, result, visit == 1,
+                   final.get(unit_row.routing_code) == operation, unit_row.work_order_id,
+                   unit_row.product_code)  # fmt: skip
+        tallies.store(db, counts)
     return row
 
 

@@ -40,7 +40,12 @@ def _sqlite_time(value: datetime) -> str:
         raise ValueError("naive datetime given; Forgeline stores timezone-aware UTC only")
     if offset:  # nearly every event is sent in UTC already, and astimezone costs a microsecond
         value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]
+    # SQLAlchemy's format exactly; formatting the fields costs a third less than isoformat()
+    # and a slice (once per event).
+    return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (  # noqa: UP031
+        value.year, value.month, value.day, value.hour, value.minute, value.second,
+        value.microsecond,
+    )  # fmt: skip
 
 
 def _sqlite_uuid(value: UUID) -> str:

@@ -5,7 +5,8 @@
   stops it.
 - WIP per operation (`yields.wip`), OEE per station type and first-pass / rolled yield for the
   site's day so far (`performance.oee_report`, `yields.yield_report`).
-- Output today against plan: the plan is the released work orders (quantity, due date); each
+- Output today against plan: output is the units that passed their routing's last step today
+  (`tallies.output`); the plan is the released work orders (quantity, due date); each
   order's share of today is what it still needed at the start of the day spread evenly over the
   days left to its due date (all of it once the due date is today or past).
 - Open holds, newest first.
@@ -19,19 +20,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forgeline.db.base import utcnow
 from forgeline.errors import DomainError
 from forgeline.plant.definition import PlantDefinition
 from forgeline.plant.tables import PlantStation
+from forgeline.production import tallies
 from forgeline.production.catalog import PlantCatalog, catalogs, current_revision_number
 from forgeline.production.holds import active_holds, held_stations
 from forgeline.production.order_progress import delivered_counts
 from forgeline.production.performance import OeeRow, oee_report
-from forgeline.production.routing import Result
-from forgeline.production.tables import EquipmentState, Hold, OperationRecord, Unit, WorkOrder
+from forgeline.production.tables import EquipmentState, Hold, WorkOrder
 from forgeline.production.yields import RolledYield, WipRow, wip, yield_report
 
 OPEN_HOLDS_SHOWN = 10
@@ -159,43 +160,11 @@ def lines_now(session: Session, catalog: PlantCatalog) -> list[LineNow]:
     return result
 
 
-def last_steps(catalog: PlantCatalog) -> dict[str, str]:
-    """Routing code -> its last normal-path operation: passing it completes the routing."""
-    found: dict[str, str] = {}
-    for code, route in catalog.routes.items():
-        path = [step.code for step in route.steps if not step.rework_only]
-        if path:
-            found[code] = path[-1]
-    return found
-
-
 def completed_today(
-    session: Session, catalog: PlantCatalog, since: datetime, until: datetime
+    session: Session, since: datetime, until: datetime
 ) -> dict[tuple[int | None, str], int]:
-    """(work order id, product) -> units that passed their routing's last step in the window
-    (``ix_operation_record_track_out`` bounds the read to the window)."""
-    finals = last_steps(catalog)
-    if not finals:
-        return {}
-    record = OperationRecord
-    rows = session.execute(
-        select(Unit.work_order_id, Unit.product_code, func.count())
-        .select_from(record)
-        .join(Unit, Unit.id == record.unit_id)
-        .where(
-            record.track_out_at >= since,
-            record.track_out_at < until,
-            record.result == Result.PASS.value,
-            or_(
-                *(
-                    and_(Unit.routing_code == routing, record.operation_code == operation)
-                    for routing, operation in finals.items()
-                )
-            ),
-        )
-        .group_by(Unit.work_order_id, Unit.product_code)
-    )
-    return {(order, product): int(n) for order, product, n in rows}
+    """(work order id, product) -> units that passed their routing's last step in the window."""
+    return tallies.output(session, since, until)
 
 
 def orders_today(
@@ -239,7 +208,7 @@ def plant_overview(session: Session, now: datetime | None = None) -> Overview | 
     day, day_start = site_day(catalog.definition, now)
     # The report windows end a moment after now so a track-out this second counts.
     until = now + timedelta(seconds=1)
-    done_today = completed_today(session, catalog, day_start, until)
+    done_today = completed_today(session, day_start, until)
     orders = orders_today(session, day, done_today)
     by_product: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for (_, product), n in done_today.items():

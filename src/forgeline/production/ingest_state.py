@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from forgeline.production.bulk import DriverValue, DriverValues, driver_values
 from forgeline.production.catalog import PlantCatalog, StationInfo
 from forgeline.production.observers import Observed
 from forgeline.production.routing import UnitState
+from forgeline.production.tallies import TallyBuffer, last_steps
 
 
 @dataclass(slots=True)
@@ -43,6 +44,9 @@ class LiveUnit:
     hold_count: int
     created_at: datetime | None = None  # set for units created by this batch
     new: bool = False
+    # (carrier_id, assembled_into_id) as the database has them: the store updates those two
+    # columns only when they changed, since writing them costs index and foreign-key work.
+    stored_links: tuple[int | None, int | None] = (None, None)
 
 
 @dataclass(slots=True)
@@ -104,59 +108,32 @@ class IdPool:
         return self.free.pop()
 
 
-# Rows the batch inserts: fields in column order, values in the driver's form (`DriverValues`),
-# so the store hands them to the driver as they are (`forgeline.production.bulk`).
+# Rows the batch inserts are plain tuples in their table's column order (below), with values in
+# the driver's form (`DriverValues`), so the store hands them to the driver as they are
+# (`forgeline.production.bulk`). Plain tuples rather than NamedTuples: a NamedTuple's
+# constructor is a Python function call, and a batch builds some 15,000 of these rows.
+Row = tuple[DriverValue, ...]
+MEASUREMENT_COLUMNS = (
+    *("unit_id", "record_id", "operation_code", "station_code", "characteristic_code", "value"),
+    *("lsl", "usl", "in_spec", "batch_run_id", "measured_at"),
+)
+DEFECT_COLUMNS = (
+    *("unit_id", "record_id", "defect_code", "zone", "x_mm", "y_mm", "size_mm"),
+    *("origin_operation", "station_code", "found_at"),
+)
+LOT_USE_COLUMNS = ("unit_id", "lot_id", "role", "record_id", "at")
+EQUIPMENT_STATE_COLUMNS = ("station_code", "state", "reason", "started_at")
+# body_hash: `ingest.body_hash`; result: the event's result as JSON text.
+INGESTED_COLUMNS = ("event_id", "kind", "body_hash", "sender", "received_at", "result")
 
 
-class MeasurementRow(NamedTuple):
-    unit_id: int
-    record_id: int | None
-    operation_code: str
-    station_code: str
-    characteristic_code: str
-    value: float
-    lsl: float | None
-    usl: float | None
-    in_spec: bool
-    batch_run_id: int | None
-    measured_at: DriverValue
-
-
-class DefectRow(NamedTuple):
-    unit_id: int
-    record_id: int | None
-    defect_code: str
-    zone: str | None
-    x_mm: float | None
-    y_mm: float | None
-    size_mm: float | None
-    origin_operation: str | None
-    station_code: str
-    found_at: DriverValue
-
-
-class LotUseRow(NamedTuple):
-    unit_id: int
-    lot_id: int
-    role: str
-    record_id: int | None
-    at: DriverValue
-
-
-class EquipmentStateRow(NamedTuple):
-    station_code: str
-    state: str
-    reason: str
-    started_at: DriverValue
-
-
-class IngestedRow(NamedTuple):
-    event_id: DriverValue
-    kind: str
-    body_hash: bytes
-    sender: str
-    received_at: DriverValue
-    result: str | None  # JSON text
+def visit_number(unit: LiveUnit, operation: str) -> int:
+    """Which visit of `operation` the unit's next (or current) record is: a rework loop into the
+    operation makes the next visit the 2nd, 3rd... (the counts move only at track-out)."""
+    if not unit.state.rework_counts:
+        return 1
+    into = f">{operation}"
+    return 1 + sum(n for key, n in unit.state.rework_counts.items() if key.endswith(into))
 
 
 @dataclass(slots=True)
@@ -197,15 +174,16 @@ class Writes:
     new_records: dict[int, RecordRow] = field(default_factory=dict)
     # Stored records closed by this batch: (track_out_at, result, rework_to) by record id.
     closed_records: dict[int, tuple[DriverValue, str, str | None]] = field(default_factory=dict)
-    measurements: list[MeasurementRow] = field(default_factory=list)
-    defects: list[DefectRow] = field(default_factory=list)
-    equipment_states: list[EquipmentStateRow] = field(default_factory=list)
-    lot_uses: list[LotUseRow] = field(default_factory=list)
+    measurements: list[Row] = field(default_factory=list)  # MEASUREMENT_COLUMNS
+    defects: list[Row] = field(default_factory=list)  # DEFECT_COLUMNS
+    equipment_states: list[Row] = field(default_factory=list)  # EQUIPMENT_STATE_COLUMNS
+    lot_uses: list[Row] = field(default_factory=list)  # LOT_USE_COLUMNS
     new_batches: dict[int, dict[str, Any]] = field(default_factory=dict)
     ended_batches: dict[int, DriverValue] = field(default_factory=dict)
     # bath id -> [cycles, hours] to add: the bath ages with every cycle run in it.
     bath_usage: dict[int, list[float]] = field(default_factory=dict)
-    ingested: list[IngestedRow] = field(default_factory=list)
+    ingested: list[Row] = field(default_factory=list)  # INGESTED_COLUMNS
+    tallies: TallyBuffer = field(default_factory=TallyBuffer)  # the track-outs, counted
 
     def touch(self, unit: LiveUnit) -> None:
         if not unit.new:
@@ -250,6 +228,10 @@ class BatchState:
     # Sheets split this batch: (record id, operator, track-in time) of their open visit.
     split_records: dict[int, Any] = field(default_factory=dict)
     skills: dict[int, dict[str, date]] = field(default_factory=dict)  # operators' expiries
+    # Plant revision -> routing -> its last normal-path operation (passing it completes a unit).
+    last_steps: dict[int, dict[str, str]] = field(default_factory=dict)
+    # (operator id, skills a station needs, day) -> qualified: one check per combination.
+    qualified: dict[tuple[int, tuple[str, ...], date], bool] = field(default_factory=dict)
     unit_ids: IdPool = field(default_factory=lambda: IdPool("unit"))
     record_ids: IdPool = field(default_factory=lambda: IdPool("operation_record"))
     batch_ids: IdPool = field(default_factory=lambda: IdPool("batch_run"))
@@ -292,25 +274,32 @@ class BatchState:
     ) -> int:
         """Buffer a new operation record (a visit) for the unit; its id, for the unit row."""
         record_id = self.record_ids.take()
-        visit = 1
-        if unit.state.rework_counts:
-            # A rework loop into this operation makes the next visit the 2nd, 3rd...
-            into = f">{operation}"
-            visit += sum(n for key, n in unit.state.rework_counts.items() if key.endswith(into))
         self.writes.new_records[record_id] = RecordRow(
             record_id, unit.id, operation, station or unit.current_station or "", operator,
-            unit.carrier_id, batch_id, at, visit=visit,
+            unit.carrier_id, batch_id, at, visit=visit_number(unit, operation),
         )  # fmt: skip
         return record_id
 
     def close_record(
-        self, unit: LiveUnit, at: DriverValue, result: str, rework_to: str | None
+        self, unit: LiveUnit, at: datetime, result: str, rework_to: str | None
     ) -> None:
-        """Record the outcome on the unit's current visit, buffered or already stored."""
+        """Record the outcome on the unit's current visit, buffered or already stored, and count
+        it in the tallies. Called before the unit's routing state moves on."""
         if unit.current_record_id is None:
             return
+        stored_at = self.values.time(at)
         pending = self.writes.new_records.get(unit.current_record_id)
         if pending is not None:
-            pending.track_out_at, pending.result, pending.rework_to = at, result, rework_to
+            pending.track_out_at, pending.result, pending.rework_to = stored_at, result, rework_to
+            operation, station, visit = pending.operation_code, pending.station_code, pending.visit
         else:
-            self.writes.closed_records[unit.current_record_id] = (at, result, rework_to)
+            self.writes.closed_records[unit.current_record_id] = (stored_at, result, rework_to)
+            operation = unit.state.in_operation or unit.current_operation or ""
+            station, visit = unit.current_station or "", visit_number(unit, operation)
+        finals = self.last_steps.get(unit.plant_revision)
+        if finals is None:
+            finals = self.last_steps[unit.plant_revision] = last_steps(self.catalog_of(unit))
+        self.writes.tallies.add(
+            at, unit.routing_code, operation, station, result, visit == 1,
+            finals.get(unit.routing_code) == operation, unit.work_order_id, unit.product_code,
+        )  # fmt: skip

@@ -19,13 +19,7 @@ from forgeline.production.events import (
     CarrierUnload,
     EquipmentStateEvent,
 )
-from forgeline.production.ingest_state import (
-    BatchState,
-    EquipmentStateRow,
-    LiveBatch,
-    LiveCarrier,
-    LotUseRow,
-)
+from forgeline.production.ingest_state import BatchState, LiveBatch, LiveCarrier
 from forgeline.production.routing import Status
 from forgeline.production.unit_handlers import unit_of
 
@@ -81,8 +75,8 @@ def assemble(state: BatchState, event: Assemble) -> dict[str, Any]:
     state.writes.touch(glass)
     record = handset.current_record_id if handset.state.status is Status.IN_PROCESS else None
     at = state.values.time(event.at)
-    for lot_role, lot_id in lot_ids:
-        state.writes.lot_uses.append(LotUseRow(handset.id, lot_id, lot_role, record, at))
+    for lot_role, lot_id in lot_ids:  # rows in LOT_USE_COLUMNS order
+        state.writes.lot_uses.append((handset.id, lot_id, lot_role, record, at))
     return {"handset": handset.uid, "glass": glass.uid}
 
 
@@ -205,6 +199,6 @@ def batch_end(state: BatchState, event: BatchEnd) -> dict[str, Any]:
 def equipment_state(state: BatchState, event: EquipmentStateEvent) -> dict[str, Any]:
     station = state.current.station(event.station)
     state.writes.equipment_states.append(
-        EquipmentStateRow(station.code, event.state, event.reason, state.values.time(event.at))
-    )
+        (station.code, event.state, event.reason, state.values.time(event.at))
+    )  # EQUIPMENT_STATE_COLUMNS order
     return {"station": station.code, "state": event.state}

@@ -1,26 +1,34 @@
 """OEE from recorded equipment states and track-outs, per station, line, station type or shift.
 
 Equipment states come from ``equipment_state`` (a state lasts until the station's next change);
-counts from ``operation_record`` track-outs in the window (total = every result, good = pass).
+counts from the track-outs in the window (total = every result, good = pass), read from the
+tallies ingest keeps (`tallies`: whole half-hour slots tallied, partial slots from the records).
 The arithmetic is `forgeline.production.oee` (ISO 22400-2 over SEMI E10 states). Time before a
 station's first known state is unknown and counts nowhere. Yield, scrap and WIP: `yields.py`.
+
+A trend (several adjacent windows, e.g. site days) reads its track-outs with
+`bucketed_track_outs`: each track-out falls in exactly one window, so the counts per window are
+the same as one query per window would give, and they add up to the whole span's.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forgeline.db.base import utcnow
 from forgeline.errors import DomainError, invalid
 from forgeline.plant.tables import PlantStation
+from forgeline.production import tallies
 from forgeline.production.catalog import PlantCatalog, catalogs, current_revision_number
 from forgeline.production.oee import (
     E10State,
@@ -32,8 +40,8 @@ from forgeline.production.oee import (
     state_times,
     station_inputs,
 )
-from forgeline.production.routing import Result
-from forgeline.production.tables import EquipmentState, OperationRecord
+from forgeline.production.tables import EquipmentState
+from forgeline.production.tallies import TrackOuts
 
 MAX_WINDOW = timedelta(days=366)
 MAX_SHIFT_WINDOW = timedelta(days=31)  # one count query per shift instance
@@ -179,22 +187,42 @@ def state_intervals(
 
 
 def track_out_counts(session: Session, *, since: datetime, until: datetime) -> dict[str, Counts]:
-    """Track-outs per station in [since, until): every result, and those that passed."""
-    record = OperationRecord
-    rows = session.execute(
-        select(
-            record.station_code,
-            func.count(),
-            func.sum(case((record.result == Result.PASS.value, 1), else_=0)),
-        )
-        .where(
-            record.track_out_at >= since,
-            record.track_out_at < until,
-            record.result.is_not(None),
-        )
-        .group_by(record.station_code)
-    )
-    return {code: Counts(int(total), int(good or 0)) for code, total, good in rows}
+    """Track-outs per station in [since, until): every result, and those that passed (from the
+    tallies, `production.tallies`)."""
+    return station_counts(tallies.track_outs(session, [(since, until)])[0])
+
+
+def check_adjacent(windows: list[tuple[datetime, datetime]]) -> None:
+    """Refuse a trend whose windows are not in order and back to back, or span too long."""
+    if not windows:
+        raise invalid("performance.window_invalid", "a trend needs at least one window")
+    for (_, until), (since, _) in pairwise(windows):
+        if until != since:
+            raise invalid(
+                "performance.windows_not_adjacent", "each window must start where the last ended"
+            )
+    for since, until in windows:
+        check_window(since, until)
+    check_window(windows[0][0], windows[-1][1])
+
+
+def bucketed_track_outs(
+    session: Session, windows: list[tuple[datetime, datetime]]
+) -> list[list[TrackOuts]]:
+    """Track-outs per routing, operation and station in each of several adjacent windows: the
+    windows' whole half-hour slots from the tallies, their partial slots from the records
+    (`tallies.track_outs`, two statements whatever the number of windows)."""
+    check_adjacent(windows)
+    return tallies.track_outs(session, windows)
+
+
+def station_counts(track_outs: Iterable[TrackOuts]) -> dict[str, Counts]:
+    """Track-outs per station (every result, and those that passed), as `track_out_counts`."""
+    totals: dict[str, tuple[int, int]] = {}
+    for row in track_outs:
+        total, good = totals.get(row.station_code, (0, 0))
+        totals[row.station_code] = (total + row.total, good + row.passed)
+    return {code: Counts(total, good) for code, (total, good) in totals.items()}
 
 
 def _station_inputs(
@@ -269,20 +297,38 @@ def oee_report(
     return [OeeRow(key, n, compute_oee(total)) for key, (n, total) in sorted(groups.items())]
 
 
+def _overlapping(
+    intervals: dict[str, list[StateInterval]], start: datetime, end: datetime
+) -> dict[str, list[StateInterval]]:
+    """Each station's intervals that overlap [start, end), every station kept (a trend's day
+    then clips a few intervals, not the whole span's). A station's intervals are in time order
+    and never overlap, as `state_intervals` makes them, so two bisections find them."""
+    found = {}
+    for code, spans in intervals.items():
+        lo = bisect_right(spans, start, key=lambda i: i.end)  # first ending after start
+        hi = bisect_left(spans, end, lo=lo, key=lambda i: i.start)  # first starting at end
+        found[code] = spans[lo:hi]
+    return found
+
+
 def daily_oee(
     session: Session,
     windows: list[tuple[datetime, datetime]],
     *,
     group: str = "station_type",
     now: datetime | None = None,
+    counts: list[dict[str, Counts]] | None = None,
 ) -> list[list[OeeRow]]:
     """`oee_report` for each of several adjacent windows (a trend), reading the equipment
-    states once for all of them and the track-out counts once per window."""
+    states once for all of them and the track-outs in one scan (or taking `counts`, per window
+    and station, from a caller that scanned them already)."""
     by = OeeGroup(group)
     if by is OeeGroup.SHIFT or not windows:
         raise invalid("performance.group_invalid", "a trend groups by station, line or type")
+    check_adjacent(windows)
+    if counts is None:
+        counts = [station_counts(rows) for rows in bucketed_track_outs(session, windows)]
     since, until = windows[0][0], windows[-1][1]
-    check_window(since, until)
     stations = plant_stations(session)
     intervals = state_intervals(session, since=since, until=until, stations=stations, now=now)
     key_of = {
@@ -294,9 +340,9 @@ def daily_oee(
         for code, info in stations.items()
     }
     found = []
-    for start, end in windows:
-        counts = track_out_counts(session, since=start, until=end)
-        groups = _grouped(_station_inputs(stations, intervals, counts, start, end), key_of)
+    for (start, end), window_counts in zip(windows, counts, strict=True):
+        within = _overlapping(intervals, start, end)
+        groups = _grouped(_station_inputs(stations, within, window_counts, start, end), key_of)
         found.append(
             [OeeRow(key, n, compute_oee(total)) for key, (n, total) in sorted(groups.items())]
         )

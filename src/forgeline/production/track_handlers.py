@@ -6,7 +6,7 @@ not move, the event is refused and none moves. Checks first, changes after, as i
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 from typing import Any
 
 from forgeline.auth.service import skills_valid
@@ -14,7 +14,7 @@ from forgeline.errors import DomainError, conflict, forbidden, invalid, not_foun
 from forgeline.production import routing
 from forgeline.production.catalog import StationInfo
 from forgeline.production.events import TrackIn, TrackOut
-from forgeline.production.ingest_state import BatchState, LiveBatch, LiveUnit, LotUseRow, Operator
+from forgeline.production.ingest_state import BatchState, LiveBatch, LiveUnit, Operator
 from forgeline.production.material_handlers import checked_lots
 from forgeline.production.routing import Result, Status, UnitState, next_operation
 from forgeline.production.unit_handlers import unit_of
@@ -40,8 +40,15 @@ def _operator(state: BatchState, key: str) -> Operator:
     return operator
 
 
-def _has_skills(state: BatchState, operator: Operator, station: StationInfo, at: datetime) -> bool:
-    return skills_valid(state.skills.get(operator.id, {}), station.skills, at.date())
+def _has_skills(state: BatchState, operator: Operator, station: StationInfo, day: date) -> bool:
+    """Whether the operator holds every skill the station needs, unexpired on that day; a batch
+    asks about the same few operators, stations and days thousands of times."""
+    key = (operator.id, station.skills, day)
+    found = state.qualified.get(key)
+    if found is None:
+        expiries = state.skills.get(operator.id, {})
+        found = state.qualified[key] = skills_valid(expiries, station.skills, day)
+    return found
 
 
 def _unit_station(state: BatchState, unit: LiveUnit, code: str) -> StationInfo:
@@ -52,7 +59,9 @@ def _unit_station(state: BatchState, unit: LiveUnit, code: str) -> StationInfo:
 
 
 def _check_carrier_hold(state: BatchState, unit: LiveUnit) -> None:
-    carrier = state.carriers_by_id.get(unit.carrier_id or 0)
+    if unit.carrier_id is None:
+        return
+    carrier = state.carriers_by_id.get(unit.carrier_id)
     if carrier is not None and carrier.hold_count > 0:
         raise conflict(
             "carrier.on_hold", f"carrier {carrier.code} is on hold", carrier=carrier.code
@@ -78,7 +87,8 @@ def track_in(state: BatchState, event: TrackIn) -> dict[str, Any]:
     units = _targets(state, event)
     operator = _operator(state, event.operator)
     batch = _batch_run(state, event.batch, event.station)
-    lot_ids = checked_lots(state, event.lots.items())
+    lot_ids = checked_lots(state, event.lots.items()) if event.lots else []
+    day = event.at.date()
     moves: list[tuple[LiveUnit, UnitState, str]] = []
     for unit in units:
         station = _unit_station(state, unit, event.station)
@@ -91,7 +101,7 @@ def track_in(state: BatchState, event: TrackIn) -> dict[str, Any]:
                 f"batch {batch.code} runs {batch.operation_code}, not {operation}",
                 uid=unit.uid,
             )
-        skilled = _has_skills(state, operator, station, event.at)
+        skilled = _has_skills(state, operator, station, day)
         try:
             moved = routing.track_in(
                 route, unit.state, operation, station.station_type, station.code, skilled
@@ -110,10 +120,8 @@ def track_in(state: BatchState, event: TrackIn) -> dict[str, Any]:
         unit.current_station, unit.current_operation = event.station, operation
         unit.current_batch_run_id = batch_id
         state.writes.touch(unit)
-        for role, lot_id in lot_ids:
-            state.writes.lot_uses.append(
-                LotUseRow(unit.id, lot_id, role, unit.current_record_id, at)
-            )
+        for role, lot_id in lot_ids:  # rows in LOT_USE_COLUMNS order
+            state.writes.lot_uses.append((unit.id, lot_id, role, unit.current_record_id, at))
     return _moved_result(event, units)
 
 
@@ -139,10 +147,9 @@ def track_out(state: BatchState, event: TrackOut) -> dict[str, Any]:
         except DomainError as exc:
             exc.details.setdefault("uid", unit.uid)
             raise
-    at = state.values.time(event.at)
     for unit, moved in moves:
         rework_to = moved.rework_target if result is Result.REWORK else None
-        state.close_record(unit, at, result.value, rework_to)
+        state.close_record(unit, event.at, result.value, rework_to)
         unit.state = moved
         state.writes.touch(unit)
     return _moved_result(event, units)

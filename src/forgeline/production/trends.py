@@ -2,6 +2,11 @@
 
 Every figure keeps what is needed to list the units behind it (operation, routing, defect,
 origin, station type and the day's window), so a chart's point can link to them.
+
+The window's track-outs are read once, counted per day in the same scan
+(`performance.bucketed_track_outs`); RTY and OEE per day, and FPY over the window (the days'
+sums: each first visit is tracked out on exactly one day), are worked out from those counts.
+The scrap Pareto and the equipment states are one query each over the window.
 """
 
 from __future__ import annotations
@@ -15,13 +20,19 @@ from sqlalchemy.orm import Session
 from forgeline.production.catalog import catalogs, current_revision_number
 from forgeline.production.dashboard import site_day
 from forgeline.production.oee import OeeInputs, compute_oee
-from forgeline.production.performance import OeeRow, daily_oee
+from forgeline.production.performance import (
+    OeeRow,
+    bucketed_track_outs,
+    daily_oee,
+    station_counts,
+)
 from forgeline.production.yields import (
     OperationYield,
     ScrapPareto,
     daily_rolled_yields,
+    first_visits,
     scrap_pareto,
-    yield_report,
+    yield_report_of,
 )
 
 MAX_DAYS = 31
@@ -85,8 +96,11 @@ def trends(session: Session, days: int, now: datetime) -> Trends:
     operation and the scrap Pareto over all of them."""
     windows = site_days(session, max(1, min(days, MAX_DAYS)), now)
     spans = [(w.since, w.until) for w in windows]
-    rolled = daily_rolled_yields(session, spans)
-    oee_rows = daily_oee(session, spans, group="station_type", now=now)
+    track_outs = bucketed_track_outs(session, spans)
+    visits = [first_visits(rows) for rows in track_outs]
+    rolled = daily_rolled_yields(session, visits)
+    counts = [station_counts(rows) for rows in track_outs]
+    oee_rows = daily_oee(session, spans, group="station_type", now=now, counts=counts)
     figures = []
     for window, rty, rows in zip(windows, rolled, oee_rows, strict=True):
         total = sum((row.oee.inputs for row in rows), OeeInputs())
@@ -103,6 +117,6 @@ def trends(session: Session, days: int, now: datetime) -> Trends:
         figures,
         since,
         until,
-        yield_report(session, since=since, until=until).operations,
+        yield_report_of(session, [v for day in visits for v in day]).operations,
         scrap_pareto(session, since=since, until=until),
     )

@@ -23,13 +23,7 @@ from forgeline.production.events import (
     Start,
 )
 from forgeline.production.gs1 import parse_gs1_id
-from forgeline.production.ingest_state import (
-    BatchState,
-    DefectRow,
-    LiveUnit,
-    MeasurementRow,
-    RecordRow,
-)
+from forgeline.production.ingest_state import BatchState, LiveUnit, RecordRow
 from forgeline.production.observers import Observed
 from forgeline.production.routing import Result, Status, UnitState, next_operation
 
@@ -164,7 +158,7 @@ def split(state: BatchState, event: Split) -> dict[str, Any]:
             )
         state.add_unit(child)
     if sheet.status is Status.IN_PROCESS:
-        state.close_record(parent, at, Result.PASS.value, None)
+        state.close_record(parent, event.at, Result.PASS.value, None)
     parent.state = consumed
     state.writes.touch(parent)
     return {"consumed": parent.uid, "children": children}
@@ -199,11 +193,11 @@ def measurement(state: BatchState, event: MeasurementEvent) -> dict[str, Any]:
     value = event.value
     in_spec = (lsl is None or value >= lsl) and (usl is None or value <= usl)
     state.writes.measurements.append(
-        MeasurementRow(
+        (
             unit.id, unit.current_record_id, operation, event.station, event.characteristic,
             value, lsl, usl, in_spec, unit.current_batch_run_id, state.values.time(event.at),
         )
-    )  # fmt: skip
+    )  # MEASUREMENT_COLUMNS order  # fmt: skip
     if event.characteristic in catalog.monitored:
         state.observed.append(
             Observed(
@@ -246,10 +240,10 @@ def defect(state: BatchState, event: DefectEvent) -> dict[str, Any]:
         route.index(event.origin)
     at_station = unit.current_station == event.station
     state.writes.defects.append(
-        DefectRow(
+        (
             unit.id, unit.current_record_id if at_station else None, event.code, event.zone,
             event.x_mm, event.y_mm, event.size_mm, event.origin, event.station,
             state.values.time(event.at),
         )
-    )  # fmt: skip
+    )  # DEFECT_COLUMNS order  # fmt: skip
     return {"unit": unit.uid}

@@ -9,22 +9,30 @@
   first defect recorded at the scrapping visit, else the unit's latest defect, else
   "unspecified") and under that defect's origin operation (else the scrapping operation).
 - WIP: units waiting for, or in process at, each operation (``unit.next_operation``).
+
+Track-outs are counted from the tallies ingest keeps (`tallies`), so a window of days reads a few
+thousand tally rows, not its millions of records. A trend's figures per day come from one read
+(`performance.bucketed_track_outs`). A first visit has one track-out, so it falls in exactly one
+day: the first visits of the whole span, and so its FPY per operation, are the days' sums.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from forgeline.production import tallies
 from forgeline.production.catalog import catalogs, current_revision_number
 from forgeline.production.performance import check_window, plant_stations
 from forgeline.production.routing import Result, Status
 from forgeline.production.tables import Defect, OperationRecord, Unit
+from forgeline.production.tallies import TrackOuts
 
 UNSPECIFIED = "unspecified"
 
@@ -59,24 +67,21 @@ class YieldReport:
     lines: list[RolledYield]
 
 
-def _first_visits(
-    session: Session, since: datetime, until: datetime
-) -> list[tuple[str, str, str, int, int]]:
+FirstVisits = tuple[str, str, str, int, int]  # routing, operation, station, completed, passed
+
+
+def first_visits(track_outs: Iterable[TrackOuts]) -> list[FirstVisits]:
+    """The first visits among track-outs, as `_first_visits` reads them from the database."""
+    return [
+        (t.routing_code, t.operation_code, t.station_code, t.first, t.first_passed)
+        for t in track_outs
+        if t.first
+    ]
+
+
+def _first_visits(session: Session, since: datetime, until: datetime) -> list[FirstVisits]:
     """(routing, operation, station, completed, passed) for first visits tracked out in window."""
-    record = OperationRecord
-    passed = func.sum(case((record.result == Result.PASS.value, 1), else_=0))
-    rows = session.execute(
-        select(Unit.routing_code, record.operation_code, record.station_code, func.count(), passed)
-        .join(Unit, Unit.id == record.unit_id)
-        .where(
-            record.visit == 1,
-            record.result.is_not(None),
-            record.track_out_at >= since,
-            record.track_out_at < until,
-        )
-        .group_by(Unit.routing_code, record.operation_code, record.station_code)
-    )
-    return [(r, op, st, int(n), int(p or 0)) for r, op, st, n, p in rows]
+    return first_visits(tallies.track_outs(session, [(since, until)])[0])
 
 
 def _sum(rows: list[tuple[str, int, int]]) -> dict[str, OperationYield]:
@@ -96,8 +101,12 @@ def _rolled(key: str, order: list[str], by_op: dict[str, OperationYield]) -> Rol
 def yield_report(session: Session, *, since: datetime, until: datetime) -> YieldReport:
     """FPY per operation, RTY per routing and per line, over [since, until)."""
     check_window(since, until)
+    return yield_report_of(session, _first_visits(session, since, until))
+
+
+def yield_report_of(session: Session, visits: list[FirstVisits]) -> YieldReport:
+    """FPY per operation, RTY per routing and per line, of first visits already counted."""
     number = current_revision_number(session)
-    visits = _first_visits(session, since, until)
     routes = catalogs(session, [number])[number].routes
     # Normal-path operations of each routing, in order; positions order a line's operations.
     paths = {code: [s.code for s in r.steps if not s.rework_only] for code, r in routes.items()}
@@ -128,17 +137,16 @@ def yield_report(session: Session, *, since: datetime, until: datetime) -> Yield
 
 
 def daily_rolled_yields(
-    session: Session, windows: list[tuple[datetime, datetime]]
+    session: Session, daily: list[list[FirstVisits]]
 ) -> list[dict[str, float | None]]:
-    """RTY per routing for each window (a trend): the plant read once, one query a window."""
+    """RTY per routing for each window of a trend, from each window's first visits."""
     number = current_revision_number(session)
     routes = catalogs(session, [number])[number].routes
     paths = {code: [s.code for s in r.steps if not s.rework_only] for code, r in routes.items()}
     found = []
-    for since, until in windows:
-        check_window(since, until)
+    for visits in daily:
         per_routing: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
-        for routing, op, _, c, p in _first_visits(session, since, until):
+        for routing, op, _, c, p in visits:
             per_routing[routing].append((op, c, p))
         found.append(
             {
@@ -197,22 +205,28 @@ def scrap_pareto(session: Session, *, since: datetime, until: datetime) -> Scrap
         .select_from(record)
         .outerjoin(Defect, Defect.id == func.coalesce(on_visit, latest))
         .where(
-            record.result == Result.SCRAP.value,
+            # A literal, so that the planner can use the partial index of scraps (SQLite cannot
+            # match a bound parameter to an index's WHERE).
+            record.result == literal_column(f"'{Result.SCRAP.value}'"),
             record.track_out_at >= since,
             record.track_out_at < until,
         )
         .subquery()
     )
-    by_defect = [
-        (str(k), int(n))
-        for k, n in session.execute(select(scraps.c.defect, func.count()).group_by(scraps.c.defect))
-    ]
-    by_origin = [
-        (str(k), int(n))
-        for k, n in session.execute(select(scraps.c.origin, func.count()).group_by(scraps.c.origin))
-    ]
-    total = sum(n for _, n in by_defect)
-    return ScrapPareto(total, _bars(by_defect, total), _bars(by_origin, total))
+    # One pass over the scraps, by both keys; each Pareto adds up its own.
+    by_defect: dict[str, int] = defaultdict(int)
+    by_origin: dict[str, int] = defaultdict(int)
+    for defect, origin, n in session.execute(
+        select(scraps.c.defect, scraps.c.origin, func.count()).group_by(
+            scraps.c.defect, scraps.c.origin
+        )
+    ):
+        by_defect[str(defect)] += int(n)
+        by_origin[str(origin)] += int(n)
+    total = sum(by_defect.values())
+    return ScrapPareto(
+        total, _bars(list(by_defect.items()), total), _bars(list(by_origin.items()), total)
+    )
 
 
 @dataclass(frozen=True)
