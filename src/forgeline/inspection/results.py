@@ -13,15 +13,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forgeline.errors import not_found
 from forgeline.inspection.geometry import PieceGeometry
 from forgeline.inspection.image_store import ImageStore
 from forgeline.inspection.tables import InspectionDefect, InspectionResult
+from forgeline.production import tallies
 from forgeline.production.catalog import catalogs, current_revision_number
-from forgeline.production.tables import Defect, OperationRecord, Unit
+from forgeline.production.performance import station_counts
+from forgeline.production.tables import Defect, Unit
 
 CELL_MM = 5.0
 HOTSPOT_MIN = 3  # defects in one cell before it is called a hot spot
@@ -122,18 +124,9 @@ def defect_map(session: Session, day: date, station: str | None = None) -> list[
     events (the plant twin's)."""
     start, end = _day_bounds(day)
     codes = [s for s in aoi_stations(session) if station in (None, s)]
-    inspected: dict[str, int] = {
-        code: int(n)
-        for code, n in session.execute(
-            select(OperationRecord.station_code, func.count())
-            .where(
-                OperationRecord.station_code.in_(codes),
-                OperationRecord.track_out_at >= start,
-                OperationRecord.track_out_at < end,
-            )
-            .group_by(OperationRecord.station_code)
-        )
-    }
+    # Pieces tracked out of each station that day, from production's tallies.
+    counts = station_counts(tallies.track_outs(session, [(start, end)])[0])
+    inspected = {code: counts[code].total for code in codes if code in counts}
     rows = session.execute(
         select(Defect, Unit.uid)
         .join(Unit, Unit.id == Defect.unit_id)

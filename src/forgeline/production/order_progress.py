@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, exists, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from forgeline.plant import queries as plant_queries
@@ -125,7 +125,10 @@ def _visit_query(where: UnitFilter, *, correlated: bool = True) -> Select[Any]:
         visit = visit.where(record.station_code == where.station)
     if where.station_types:
         visit = visit.where(record.station_code.in_(where.station_types))
-    if where.result is not None:
+    if where.result == Result.SCRAP.value:
+        # A literal, so the planner can use the partial index of scraps (ix_operation_record_scrap).
+        visit = visit.where(record.result == literal_column(f"'{Result.SCRAP.value}'"))
+    elif where.result is not None:
         visit = visit.where(record.result == where.result)
     if where.not_passed:
         visit = visit.where(record.result != Result.PASS.value)
@@ -152,9 +155,10 @@ def _unit_query(where: UnitFilter) -> Select[Any]:
         query = query.where(
             Unit.work_order_id == select(WorkOrder.id).where(WorkOrder.code == where.work_order)
         ).order_by(None)
-    if where.on_visits and where.since is not None:
-        # A window (what every chart link carries): read the window's track-outs through
-        # ix_operation_record_track_out, then their units, rather than test every unit.
+    if where.on_visits and (where.since is not None or where.result == Result.SCRAP.value):
+        # A window (what every chart link carries) or scraps (a few in a hundred track-outs):
+        # read those track-outs through ix_operation_record_track_out or the partial
+        # ix_operation_record_scrap, then their units, rather than test every unit.
         visits = _visit_query(where, correlated=False)
         query = query.where(Unit.id.in_(visits))
     elif where.on_visits:

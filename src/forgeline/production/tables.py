@@ -194,11 +194,13 @@ class OperationRecord(Base):
         ),
         # Forward trace from a carrier: the pieces that rode in it (trace.queries).
         Index("ix_operation_record_carrier", "carrier_id", "track_in_at"),
-        # The scrap Pareto reads a window's scraps (a few in a hundred track-outs) without the
-        # window's other records: partial, so it costs ingest nothing but the scraps.
+        # The scrap Pareto and the units list read scraps (a few in a hundred track-outs)
+        # without the other records: partial, so it costs ingest nothing but the scraps, and
+        # covering what they read (the id comes with every index entry). `result` leads so that
+        # SQLite's planner, which has no statistics, sees an equality and prefers it.
         Index(
             "ix_operation_record_scrap",
-            "track_out_at",
+            *("result", "track_out_at", "unit_id", "operation_code", "station_code"),
             sqlite_where=text("result = 'scrap'"),
             postgresql_where=text("result = 'scrap'"),
         ),

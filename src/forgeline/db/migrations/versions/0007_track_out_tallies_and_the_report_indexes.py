@@ -59,7 +59,7 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             "ix_operation_record_scrap",
-            ["track_out_at"],
+            ["result", "track_out_at", "unit_id", "operation_code", "station_code"],
             unique=False,
             sqlite_where=sa.text("result = 'scrap'"),
             postgresql_where=sa.text("result = 'scrap'"),
