@@ -56,6 +56,7 @@ from forgeline.db.engine import make_engine  # noqa: E402
 from forgeline.db.session import make_session_factory, session_scope  # noqa: E402
 from forgeline.models import metadata  # noqa: E402
 from forgeline.plant.service import DEFAULT_PLANT, load_definition_file  # noqa: E402
+from forgeline.production import tallies  # noqa: E402
 
 PAGES = [
     "/",
@@ -147,6 +148,8 @@ def build(folder: Path, pieces: int) -> Any:
     engine = make_engine(settings.resolved_database_url)
     metadata.create_all(engine)
     with session_scope(make_session_factory(engine), write=True) as session:
+        if pieces:  # the generator writes records directly: count them as ingest would have
+            tallies.rebuild(session)
         load_definition_file(session, DEFAULT_PLANT, "system")
         create_user(session, username="admin", full_name="Ada Admin", roles=["admin"],
                     actor="system", password=PASSWORD)  # fmt: skip
