@@ -33,6 +33,17 @@ def _sign_in_at(page: Any, server: LiveServer, path: str, username: str, passwor
     sign_in(page, server, username, password)
 
 
+def _refused(
+    page: Any, server: LiveServer, path: str, form: dict[str, str], permission: str
+) -> None:
+    """Sending the form anyway, with a valid session and CSRF token, is refused: 403 naming the
+    permission the signed-in role lacks."""
+    csrf = page.locator("form.signout input[name=csrf_token]").get_attribute("value")
+    answer = page.request.post(server.url(path), form={**form, "csrf_token": csrf}, max_redirects=0)
+    assert answer.status == 403
+    assert permission in answer.text()
+
+
 def _as_admin(page: Any, server: LiveServer, path: str) -> None:
     _sign_in_at(page, server, path, server.admin_username, server.admin_password)
 
@@ -120,16 +131,8 @@ def test_hold_is_refused_to_a_planner_and_released_by_quality(
     card = page.locator("article.hold").filter(has_text=HELD)
     expect(card).to_contain_text("Only the quality role releases holds.")
     expect(card.get_by_role("button")).to_have_count(0)
-    # Sending the release anyway (with a valid session and CSRF token) is refused.
-    csrf = page.locator("form.signout input[name=csrf_token]").get_attribute("value")
     hold_id = card.get_attribute("id").removeprefix("hold-")
-    refused = page.request.post(
-        live_server.url(f"/holds/{hold_id}/release"),
-        form={"note": "looks fine", "csrf_token": csrf},
-        max_redirects=0,
-    )
-    assert refused.status == 403
-    assert "hold.release" in refused.text()
+    _refused(page, live_server, f"/holds/{hold_id}/release", {"note": "looks fine"}, "hold.release")
     save_screenshot(page, "hold_planner")
     page.get_by_role("button", name="Sign out").click()
 
@@ -155,15 +158,9 @@ def test_alarm_is_refused_to_a_planner_and_acknowledged_by_quality(
     expect(card).to_contain_text("we1")
     expect(card).to_contain_text("Only the quality role acknowledges alarms.")
     expect(card.get_by_label("Assignable cause")).to_have_count(0)
-    csrf = page.locator("form.signout input[name=csrf_token]").get_attribute("value")
     alarm_id = card.get_attribute("id").removeprefix("alarm-")
-    refused = page.request.post(
-        live_server.url(f"/quality/alarms/{alarm_id}/acknowledge"),
-        form={"cause": "none", "action": "none", "csrf_token": csrf},
-        max_redirects=0,
-    )
-    assert refused.status == 403
-    assert "spc.acknowledge" in refused.text()
+    form = {"cause": "none", "action": "none"}
+    _refused(page, live_server, f"/quality/alarms/{alarm_id}/acknowledge", form, "spc.acknowledge")
     save_screenshot(page, "alarm_planner")
     page.get_by_role("button", name="Sign out").click()
 

@@ -23,6 +23,13 @@ OPERATOR, BADGE = "ravi", "B-1001"
 # Sends for every station: a person's events are not bound to one station (a token's are).
 SENDER = Principal(PrincipalKind.USER, OPERATOR, "Ravi", frozenset({Role.OPERATOR}))
 STATION = Principal(PrincipalKind.STATION, "CUT-01", "CUT-01", frozenset({Role.STATION}))
+# CG-STD's normal path, one station each: (operation, station).
+ROUTE = [
+    ("IQC", "IQC-01"), ("CUT", "CUT-01"), ("CNC", "CNC-01"), ("POLISH", "POL-01"),
+    ("CLN1", "CLN-01"), ("IOX", "IOX-01"), ("CLN2", "CLN-02"), ("PRINT", "PRN-01"),
+    ("CLN3", "CLN-03"), ("COAT", "COAT-01"), ("FILM", "FILM-01"), ("AOI", "AOI-01"),
+    ("FQC", "FQC-01"), ("PACK", "PACK-01"),
+]  # fmt: skip
 QUALITY = Principal(PrincipalKind.USER, "asha", "Asha", frozenset({Role.QUALITY}), user_id=None)
 
 

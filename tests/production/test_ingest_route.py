@@ -18,19 +18,13 @@ from forgeline.production.tables import (
 from tests.production.events_kit import (
     GTIN_SNT_S1,
     QUALITY,
+    ROUTE,
     Events,
     glass,
     outcomes,
     run,
     set_up_line,
 )
-
-ROUTE = [
-    ("IQC", "IQC-01"), ("CUT", "CUT-01"), ("CNC", "CNC-01"), ("POLISH", "POL-01"),
-    ("CLN1", "CLN-01"), ("IOX", "IOX-01"), ("CLN2", "CLN-02"), ("PRINT", "PRN-01"),
-    ("CLN3", "CLN-03"), ("COAT", "COAT-01"), ("FILM", "FILM-01"), ("AOI", "AOI-01"),
-    ("FQC", "FQC-01"), ("PACK", "PACK-01"),
-]  # fmt: skip
 
 
 def unit(db: Session, uid: str) -> Unit:
