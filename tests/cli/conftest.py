@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,25 +10,16 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from forgeline.cli import context
 from forgeline.cli.main import app
-from forgeline.config import get_settings
+from tests.cli_kit import cli_environment
 
 Invoke = Callable[..., Result]
 
 
 @pytest.fixture
 def cli_env(empty_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("FORGELINE_DATABASE_URL", empty_db_url)
-    monkeypatch.setenv("FORGELINE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("FORGELINE_ENVIRONMENT", "test")
-    monkeypatch.setenv("FORGELINE_SECRET_KEY", secrets.token_urlsafe(48))
-    monkeypatch.setenv("FORGELINE_CONFIG", str(tmp_path / "absent.toml"))
-    get_settings.cache_clear()
-    context._factory.cache_clear()
-    yield empty_db_url
-    get_settings.cache_clear()
-    context._factory.cache_clear()
+    with cli_environment(monkeypatch, tmp_path, empty_db_url):
+        yield empty_db_url
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,6 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from forgeline.cli.main import app
-from forgeline.config import get_settings
 from forgeline.db.base import utcnow
 from forgeline.db.engine import make_engine
 from forgeline.db.session import make_session_factory, session_scope
@@ -22,6 +20,7 @@ from forgeline.inspection.image_store import ImageStore, digest_of
 from forgeline.inspection.results import purge_images
 from forgeline.inspection.tables import InspectionResult
 from forgeline.production.holds import place_hold
+from tests.cli_kit import cli_environment
 from tests.inspection.plant_kit import to_aoi, unit
 
 DAY = 86400.0
@@ -85,14 +84,9 @@ def test_purge_deletes_old_images_but_keeps_those_of_held_units(
 
 @pytest.fixture
 def cli_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("FORGELINE_DATABASE_URL", db_url)
-    monkeypatch.setenv("FORGELINE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("FORGELINE_ENVIRONMENT", "test")
-    monkeypatch.setenv("FORGELINE_SECRET_KEY", secrets.token_urlsafe(48))
-    monkeypatch.setenv("FORGELINE_IMAGE_RETENTION_DAYS", "30")
-    get_settings.cache_clear()
-    yield tmp_path / "data"
-    get_settings.cache_clear()
+    extra = {"FORGELINE_IMAGE_RETENTION_DAYS": "30"}
+    with cli_environment(monkeypatch, tmp_path, db_url, **extra) as data:
+        yield data
 
 
 def test_cli_purge_uses_the_retention_setting(cli_env: Path, db_url: str) -> None:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from forgeline.cli import context
 from forgeline.cli.main import app
-from forgeline.config import get_settings
 from forgeline.plant.service import DEFAULT_PLANT
+from tests.cli_kit import cli_environment
 from tests.plant.conftest import edit
 
 runner = CliRunner()
@@ -21,18 +19,8 @@ runner = CliRunner()
 
 @pytest.fixture
 def cli_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("FORGELINE_DATABASE_URL", db_url)
-    monkeypatch.setenv("FORGELINE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("FORGELINE_ENVIRONMENT", "test")
-    monkeypatch.setenv("FORGELINE_SECRET_KEY", secrets.token_urlsafe(48))
-    monkeypatch.setenv("FORGELINE_CONFIG", str(tmp_path / "absent.toml"))
-    get_settings.cache_clear()
-    context._factory.cache_clear()
-    yield
-    # Close the CLI's pooled connections so the per-test database can be dropped.
-    context._factory(db_url).kw["bind"].dispose()
-    get_settings.cache_clear()
-    context._factory.cache_clear()
+    with cli_environment(monkeypatch, tmp_path, db_url):
+        yield
 
 
 def test_load_then_load_again(cli_env: None) -> None:

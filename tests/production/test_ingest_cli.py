@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,31 +10,22 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from forgeline.cli import context
 from forgeline.cli.main import app
-from forgeline.config import get_settings
 from forgeline.db.engine import make_engine
 from forgeline.db.session import make_session_factory, session_scope
 from forgeline.production.tables import IngestedEvent, Unit
+from tests.cli_kit import cli_environment
 from tests.production.events_kit import Events, glass, set_up_line
 
 
 @pytest.fixture
 def cli_db(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("FORGELINE_DATABASE_URL", db_url)
-    monkeypatch.setenv("FORGELINE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("FORGELINE_ENVIRONMENT", "test")
-    monkeypatch.setenv("FORGELINE_SECRET_KEY", secrets.token_urlsafe(48))
-    monkeypatch.setenv("FORGELINE_CONFIG", str(tmp_path / "absent.toml"))
-    get_settings.cache_clear()
-    context._factory.cache_clear()
-    engine = make_engine(db_url)
-    with session_scope(make_session_factory(engine), write=True) as session:
-        set_up_line(session)
-    engine.dispose()
-    yield db_url
-    get_settings.cache_clear()
-    context._factory.cache_clear()
+    with cli_environment(monkeypatch, tmp_path, db_url):
+        engine = make_engine(db_url)
+        with session_scope(make_session_factory(engine), write=True) as session:
+            set_up_line(session)
+        engine.dispose()
+        yield db_url
 
 
 def test_import_jsonl_in_batches_then_again(cli_db: str, tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,10 +13,9 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
 from forgeline.audit.tables import AuditEntry
-from forgeline.cli import context
 from forgeline.cli.main import app
-from forgeline.config import get_settings
 from forgeline.db.engine import make_engine
+from tests.cli_kit import cli_environment
 from tests.quality.conftest import FINISHED, build_plant
 
 runner = CliRunner()
@@ -30,17 +28,8 @@ def cli_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
         build_plant(session)
         session.commit()
     engine.dispose()
-    monkeypatch.setenv("FORGELINE_DATABASE_URL", db_url)
-    monkeypatch.setenv("FORGELINE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("FORGELINE_ENVIRONMENT", "test")
-    monkeypatch.setenv("FORGELINE_SECRET_KEY", secrets.token_urlsafe(48))
-    monkeypatch.setenv("FORGELINE_CONFIG", str(tmp_path / "absent.toml"))
-    get_settings.cache_clear()
-    context._factory.cache_clear()
-    yield db_url
-    context._factory(db_url).kw["bind"].dispose()
-    get_settings.cache_clear()
-    context._factory.cache_clear()
+    with cli_environment(monkeypatch, tmp_path, db_url):
+        yield db_url
 
 
 def quality(*args: str, code: int = 0) -> Result:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,28 +11,19 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
 from forgeline.audit.tables import AuditEntry
-from forgeline.cli import context
 from forgeline.cli.main import app
-from forgeline.config import get_settings
 from forgeline.db.base import utcnow
 from forgeline.db.engine import make_engine
 from forgeline.db.session import make_session_factory, session_scope
 from forgeline.plant.service import DEFAULT_PLANT
+from tests.cli_kit import cli_environment
 from tests.security.kit import DUAL, add_handsets, csr_for
 
 
 @pytest.fixture
 def cli_db(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("FORGELINE_DATABASE_URL", db_url)
-    monkeypatch.setenv("FORGELINE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("FORGELINE_ENVIRONMENT", "test")
-    monkeypatch.setenv("FORGELINE_SECRET_KEY", secrets.token_urlsafe(48))
-    monkeypatch.setenv("FORGELINE_CONFIG", str(tmp_path / "absent.toml"))
-    get_settings.cache_clear()
-    context._factory.cache_clear()
-    yield db_url
-    get_settings.cache_clear()
-    context._factory.cache_clear()
+    with cli_environment(monkeypatch, tmp_path, db_url):
+        yield db_url
 
 
 def run(*args: str, ok: bool = True) -> Result:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,10 +10,9 @@ import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
-from forgeline.cli import context
 from forgeline.cli.main import app
-from forgeline.config import get_settings
 from forgeline.db.engine import make_engine
+from tests.cli_kit import cli_environment
 from tests.trace.conftest import G1, G2, H1, S1, build_genealogy
 
 runner = CliRunner()
@@ -27,18 +25,8 @@ def cli_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
         build_genealogy(session)
         session.commit()
     engine.dispose()
-    monkeypatch.setenv("FORGELINE_DATABASE_URL", db_url)
-    monkeypatch.setenv("FORGELINE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("FORGELINE_ENVIRONMENT", "test")
-    monkeypatch.setenv("FORGELINE_SECRET_KEY", secrets.token_urlsafe(48))
-    monkeypatch.setenv("FORGELINE_CONFIG", str(tmp_path / "absent.toml"))
-    get_settings.cache_clear()
-    context._factory.cache_clear()
-    yield
-    # Close the CLI's pooled connections so the per-test database can be dropped.
-    context._factory(db_url).kw["bind"].dispose()
-    get_settings.cache_clear()
-    context._factory.cache_clear()
+    with cli_environment(monkeypatch, tmp_path, db_url):
+        yield
 
 
 def trace(*args: str, ok: bool = True) -> Result:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,12 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from forgeline.auth.principal import SYSTEM_ACTOR
-from forgeline.cli import context
 from forgeline.cli.main import app
-from forgeline.config import get_settings
 from forgeline.db.engine import make_engine
 from forgeline.db.session import make_session_factory, session_scope
 from forgeline.plant.service import DEFAULT_PLANT, load_definition_file
+from tests.cli_kit import cli_environment
 
 
 def test_plan_capacity_writes_table_csv_and_chart(tmp_path: Path) -> None:
@@ -47,20 +45,12 @@ def test_plan_capacity_refuses_bad_input(tmp_path: Path) -> None:
 
 @pytest.fixture
 def cli_db(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("FORGELINE_DATABASE_URL", db_url)
-    monkeypatch.setenv("FORGELINE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("FORGELINE_ENVIRONMENT", "test")
-    monkeypatch.setenv("FORGELINE_SECRET_KEY", secrets.token_urlsafe(48))
-    monkeypatch.setenv("FORGELINE_CONFIG", str(tmp_path / "absent.toml"))
-    get_settings.cache_clear()
-    context._factory.cache_clear()
-    engine = make_engine(db_url)
-    with session_scope(make_session_factory(engine), write=True) as session:
-        load_definition_file(session, DEFAULT_PLANT, SYSTEM_ACTOR)
-    engine.dispose()
-    yield db_url
-    get_settings.cache_clear()
-    context._factory.cache_clear()
+    with cli_environment(monkeypatch, tmp_path, db_url):
+        engine = make_engine(db_url)
+        with session_scope(make_session_factory(engine), write=True) as session:
+            load_definition_file(session, DEFAULT_PLANT, SYSTEM_ACTOR)
+        engine.dispose()
+        yield db_url
 
 
 def test_simulate_into_the_configured_database(cli_db: str) -> None:
@@ -96,19 +86,9 @@ def test_simulate_refuses_a_bad_scale(cli_db: str) -> None:
 def test_demo_fills_a_fresh_database_and_stops_without_serving(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("FORGELINE_DATABASE_URL", raising=False)
-    monkeypatch.setenv("FORGELINE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("FORGELINE_ENVIRONMENT", "test")
-    monkeypatch.setenv("FORGELINE_SECRET_KEY", secrets.token_urlsafe(48))
-    monkeypatch.setenv("FORGELINE_CONFIG", str(tmp_path / "absent.toml"))
-    get_settings.cache_clear()
-    context._factory.cache_clear()
-    try:
+    with cli_environment(monkeypatch, tmp_path, None):
         args = ["demo", "--days", "0.25", "--scale", "0.005", "--seed", "2", "--no-serve"]
         result = CliRunner().invoke(app, args)
-    finally:
-        get_settings.cache_clear()
-        context._factory.cache_clear()
     assert result.exit_code == 0, result.output
     assert "Simulated 0.25 days" in result.output
     assert "one-time password" in result.output and "Ready in" in result.output
