@@ -7,9 +7,10 @@
 
 Builds a SQLite database in a temporary folder (or in `--data-dir` when that holds none yet, kept
 for the next run): optionally `--pieces` glass pieces of history from `bench/trace_data.py` (the
-shape `bench/trace.py` measures, ~100,000 pieces a day over the 100 days up to now, so the
-pages' day and week windows are full), then the default plant, an admin and today's history from
-`tests/e2e/plant_history.py` sent through ingest (what the browser tests see). Each page is
+shape `bench/trace.py` measures, ~100,000 pieces a day over the 100 days up to now and nothing
+after, so the pages' day and week windows are full), then the default plant, an admin and
+today's history from `tests/e2e/plant_history.py` sent through ingest (what the browser tests
+see). Each page is
 requested through the real app in-process (Starlette's test client, so no network), `--repeat`
 times after two warm-up requests, signed in as the admin; the time is from request to complete
 answer.
@@ -56,7 +57,7 @@ from forgeline.db.engine import make_engine  # noqa: E402
 from forgeline.db.session import make_session_factory, session_scope  # noqa: E402
 from forgeline.models import metadata  # noqa: E402
 from forgeline.plant.service import DEFAULT_PLANT, load_definition_file  # noqa: E402
-from forgeline.production import tallies  # noqa: E402
+from forgeline.production import scrap, tallies  # noqa: E402
 
 PAGES = [
     "/",
@@ -144,13 +145,14 @@ def build(folder: Path, pieces: int) -> Any:
     if pieces and not path.exists():  # or generated before, by `trace_data.generate` itself
         from trace_data import DAYS, generate
 
-        generate(path, pieces, log=True, start=datetime.now(UTC) - timedelta(days=DAYS))
+        generate(path, pieces, log=True, start=datetime.now(UTC) - timedelta(days=DAYS), cut=True)
     engine = make_engine(settings.resolved_database_url)
     metadata.create_all(engine)
     with session_scope(make_session_factory(engine), write=True) as session:
+        load_definition_file(session, DEFAULT_PLANT, "system")  # the site's zone, for the days
         if pieces:  # the generator writes records directly: count them as ingest would have
             tallies.rebuild(session)
-        load_definition_file(session, DEFAULT_PLANT, "system")
+            scrap.attribute(session)
         create_user(session, username="admin", full_name="Ada Admin", roles=["admin"],
                     actor="system", password=PASSWORD)  # fmt: skip
         build_plant_history(session)

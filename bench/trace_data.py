@@ -302,8 +302,34 @@ def _holds(con: sqlite3.Connection, p: Plan) -> None:
             SELECT {hold_id}, {p.glass_base} + 1 + {r * CYCLE} + i FROM s""")
 
 
-def generate(path: Path, pieces: int, log: bool = True, start: datetime = START) -> Plan:
-    """Write a fresh database of `pieces` glass pieces and their history from `start` to `path`."""
+def _cut(con: sqlite3.Connection, p: Plan) -> None:
+    """Leave out what would happen after the last start: a piece's later operations are laid out
+    hours after it starts (a handset's up to 15 h), so without the cut a history "ending now"
+    would hold records of the future. Visits going on at the end are left open."""
+    end = p.ts(str(p.n * p.interval))
+    for sql in (
+        f"DELETE FROM operation_record WHERE track_in_at > {end}",
+        "UPDATE operation_record SET track_out_at = NULL, result = NULL "
+        f"WHERE track_out_at > {end}",
+        f"DELETE FROM measurement WHERE measured_at > {end}",
+        f"DELETE FROM defect WHERE found_at > {end}",
+        f"DELETE FROM lot_use WHERE at > {end}",
+        f"DELETE FROM batch_run WHERE started_at > {end}",
+        f"UPDATE batch_run SET ended_at = NULL WHERE ended_at > {end}",
+        f"DELETE FROM bath_event WHERE at > {end}",
+        f"UPDATE unit SET assembled_into_id = NULL WHERE assembled_into_id IN "
+        f"(SELECT id FROM unit WHERE created_at > {end})",
+        f"DELETE FROM unit WHERE created_at > {end}",
+        f"UPDATE unit SET updated_at = {end} WHERE updated_at > {end}",
+    ):
+        con.execute(sql)
+
+
+def generate(
+    path: Path, pieces: int, log: bool = True, start: datetime = START, cut: bool = False
+) -> Plan:
+    """Write a fresh database of `pieces` glass pieces and their history from `start` to `path`;
+    `cut`: nothing after the last piece's start (a history that ends now, `_cut`)."""
     for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         leftover.unlink(missing_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -326,6 +352,9 @@ def generate(path: Path, pieces: int, log: bool = True, start: datetime = START)
         step(f"glass records of baskets {b0:,}..{min(p.baskets, b0 + chunk):,}")
     _handset_and_sheet_records(con, p)
     _holds(con, p)
+    if cut:
+        _cut(con, p)
+        step("cut at the last start")
     con.execute("COMMIT")
     step("rows written; building indexes")
     for sql in indexes:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from forgeline.audit.tables import AuditEntry
 from forgeline.auth.principal import SYSTEM_ACTOR
 from forgeline.plant.service import DEFAULT_PLANT, load_definition_file
-from forgeline.production import tallies
+from forgeline.production import scrap, tallies
 from forgeline.production.catalog import catalogs
 from forgeline.production.tables import (
     BatchRun,
@@ -150,10 +150,11 @@ def record(
         catalog = catalogs(db, [unit_row.plant_revision]).get(unit_row.plant_revision)
         final = tallies.last_steps(catalog) if catalog else {}  # some tests load no plant
         counts = tallies.TallyBuffer()
-        counts.add(at(end), unit_row.routing_code, operation, station, result, visit == 1,
-                   final.get(unit_row.routing_code) == operation, unit_row.work_order_id,
-                   unit_row.product_code)  # fmt: skip
+        counts.add(at(end), tallies.site_zone(db), unit_row.routing_code, operation, station,
+                   result, visit == 1, final.get(unit_row.routing_code) == operation,
+                   unit_row.work_order_id, unit_row.product_code)  # fmt: skip
         tallies.store(db, counts)
+        scrap.attribute(db, [unit_row.id])
     return row
 
 
@@ -170,6 +171,7 @@ def defect(
     )
     db.add(row)
     db.flush()
+    scrap.attribute(db, [record_row.unit_id])  # as ingest does after a batch's defects
     return row
 
 

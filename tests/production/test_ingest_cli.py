@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 from forgeline.cli.main import app
 from forgeline.db.engine import make_engine
 from forgeline.db.session import make_session_factory, session_scope
 from forgeline.production.tables import IngestedEvent, Unit
+from forgeline.production.tallies import DayTally, TrackOutTally
 from tests.cli_kit import cli_environment
 from tests.production.events_kit import Events, glass, set_up_line
 
@@ -49,3 +50,27 @@ def test_import_jsonl_in_batches_then_again(cli_db: str, tmp_path: Path) -> None
         assert conn.scalar(select(func.count()).select_from(IngestedEvent)) == 10
         assert conn.scalar(select(func.count()).select_from(Unit)) == 5
     engine.dispose()
+
+
+def test_recount_counts_the_tallies_again(cli_db: str, tmp_path: Path) -> None:
+    ev = Events()
+    uids = [glass(f"R{i:04d}") for i in range(3)]
+    events = [ev("start", uid=u, product="CG-AUR-A55", kind="glass") for u in uids]
+    events += [e for u in uids for e in ev.visit(u, "IQC-01")]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(json.dumps(e) for e in events) + "\n")
+    runner = CliRunner()
+    assert runner.invoke(app, ["events", "import", str(path)]).exit_code == 0
+    engine = make_engine(cli_db)
+    with engine.begin() as conn:  # a tally that the records do not back: the recount drops it
+        conn.execute(update(TrackOutTally).values(total=TrackOutTally.total + 7))
+    result = runner.invoke(app, ["events", "recount", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"zone": "Asia/Kolkata", "slots": 1, "days": 1,
+                                         "output": 0}  # fmt: skip
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.sum(TrackOutTally.total))) == 3
+        assert conn.scalar(select(func.sum(DayTally.total))) == 3
+    engine.dispose()
+    said = " ".join(runner.invoke(app, ["events", "recount"]).stdout.split())
+    assert "half-hour rows 1, site-day rows 1 (Asia/Kolkata), output rows 0" in said

@@ -176,3 +176,11 @@ def test_oee_of_consistent_inputs_is_a_fraction(a: OeeInputs, b: OeeInputs) -> N
                 inputs.ideal_s * inputs.good_count / inputs.total_count / inputs.times.planned
             )
             assert result.oee == pytest.approx(expected)
+
+
+def test_state_times_puts_each_state_in_its_own_field() -> None:
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    for n, state in enumerate(E10State, start=1):
+        times = state_times([StateInterval(state, start, start + timedelta(seconds=n))])
+        assert times.as_dict() == {s.label: float(n if s is state else 0) for s in E10State}
+        assert times.total == n and (times + times).as_dict()[state.label] == 2 * n

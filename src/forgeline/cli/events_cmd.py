@@ -2,6 +2,7 @@
 
 The same `ingest` the API uses, one transaction per batch, so a file can be imported twice (the
 second time every event is a duplicate) and an interrupted import can simply be run again.
+`forgeline events recount` counts again, from the records, what ingest keeps for reports.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 from forgeline.auth.permissions import Role
 from forgeline.auth.principal import SYSTEM_ACTOR, Principal, PrincipalKind
 from forgeline.cli.context import JsonOption, console, err_console, print_json, unit_of_work
+from forgeline.production import scrap, tallies
 from forgeline.production.ingest import MAX_BATCH, EventOutcome, ingest
 
 app = typer.Typer(help="Ingest production events from files.", no_args_is_help=True)
@@ -94,3 +96,22 @@ def import_events(
             )
     if totals["rejected"]:
         raise typer.Exit(code=1)
+
+
+@app.command("recount")
+def recount(as_json: bool = JsonOption) -> None:
+    """Count again what ingest keeps for reports (the track-out tallies, each scrap's primary
+    defect) from the records: after the plant's site time zone changed, or rows were written
+    outside ingest. Ingest waits until it is done."""
+    with unit_of_work() as session:
+        tallies.rebuild(session)
+        scrap.attribute(session)
+        zone = tallies.site_zone(session)
+        rows = tallies.row_counts(session)
+    if as_json:
+        print_json({"zone": zone, **rows})
+    else:
+        console.print(
+            f"Tallies recounted from the records: half-hour rows {rows['slots']}, "
+            f"site-day rows {rows['days']} ({escape(zone)}), output rows {rows['output']}."
+        )

@@ -19,7 +19,7 @@ from forgeline.auth.principal import Principal, PrincipalKind
 from forgeline.production.bulk import DriverValue, DriverValues, driver_values
 from forgeline.production.catalog import PlantCatalog, StationInfo
 from forgeline.production.observers import Observed
-from forgeline.production.routing import UnitState
+from forgeline.production.routing import Result, UnitState
 from forgeline.production.tallies import TallyBuffer, last_steps
 
 
@@ -184,6 +184,9 @@ class Writes:
     bath_usage: dict[int, list[float]] = field(default_factory=dict)
     ingested: list[Row] = field(default_factory=list)  # INGESTED_COLUMNS
     tallies: TallyBuffer = field(default_factory=TallyBuffer)  # the track-outs, counted
+    # Units scrapped, or given a defect once scrapped: their scrap's primary defect is worked
+    # out again once the rows are written (`scrap.attribute`).
+    scrap_units: set[int] = field(default_factory=set)
 
     def touch(self, unit: LiveUnit) -> None:
         if not unit.new:
@@ -296,10 +299,13 @@ class BatchState:
             self.writes.closed_records[unit.current_record_id] = (stored_at, result, rework_to)
             operation = unit.state.in_operation or unit.current_operation or ""
             station, visit = unit.current_station or "", visit_number(unit, operation)
+        if result == Result.SCRAP.value:
+            self.writes.scrap_units.add(unit.id)
         finals = self.last_steps.get(unit.plant_revision)
         if finals is None:
             finals = self.last_steps[unit.plant_revision] = last_steps(self.catalog_of(unit))
         self.writes.tallies.add(
-            at, unit.routing_code, operation, station, result, visit == 1,
+            at, self.current.definition.site.timezone, unit.routing_code, operation, station,
+            result, visit == 1,
             finals.get(unit.routing_code) == operation, unit.work_order_id, unit.product_code,
         )  # fmt: skip

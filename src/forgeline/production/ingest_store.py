@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from forgeline.auth.service import skill_expiries
 from forgeline.auth.tables import User
 from forgeline.errors import conflict
-from forgeline.production import tallies
+from forgeline.production import scrap, tallies
 from forgeline.production.baths import age_baths
 from forgeline.production.bulk import DriverValue, insert_rows, update_rows
 from forgeline.production.holds import held_stations
@@ -356,6 +356,7 @@ def flush(session: Session, state: BatchState) -> None:
         age_baths(session, w.bath_usage)
         insert_rows(session, "measurement", MEASUREMENT_COLUMNS, w.measurements)
         insert_rows(session, "defect", DEFECT_COLUMNS, w.defects)
+        scrap.attribute(session, w.scrap_units)  # after the records and defects it reads
         insert_rows(session, "lot_use", LOT_USE_COLUMNS, w.lot_uses)
         insert_rows(session, "equipment_state", EQUIPMENT_STATE_COLUMNS, w.equipment_states)
         insert_rows(session, "ingested_event", INGESTED_COLUMNS, w.ingested)

@@ -201,6 +201,7 @@ class OperationRecord(Base):
         Index(
             "ix_operation_record_scrap",
             *("result", "track_out_at", "unit_id", "operation_code", "station_code"),
+            *("scrap_defect", "scrap_origin"),
             sqlite_where=text("result = 'scrap'"),
             postgresql_where=text("result = 'scrap'"),
         ),
@@ -218,6 +219,10 @@ class OperationRecord(Base):
     result: Mapped[str | None] = mapped_column(String(8))  # pass/fail/rework/scrap
     rework_to: Mapped[str | None] = mapped_column(String(CODE))
     visit: Mapped[int] = mapped_column(Integer, default=1)  # 2nd visit of the op = 2
+    # A scrap's primary defect code and its origin operation, as the scrap Pareto counts it
+    # (`production.scrap`); NULL when there is none, and on every other record.
+    scrap_defect: Mapped[str | None] = mapped_column(String(CODE))
+    scrap_origin: Mapped[str | None] = mapped_column(String(CODE))
 
 
 class Measurement(Base):

@@ -246,4 +246,6 @@ def defect(state: BatchState, event: DefectEvent) -> dict[str, Any]:
             state.values.time(event.at),
         )
     )  # DEFECT_COLUMNS order  # fmt: skip
+    if unit.state.status is Status.SCRAPPED:  # it may now be its scrap's primary defect
+        state.writes.scrap_units.add(unit.id)
     return {"unit": unit.uid}

@@ -7,7 +7,8 @@
   window are listed as `missing` rather than counted as 100 %.
 - Scrap Pareto: each scrap track-out in the window counts once, under its primary defect (the
   first defect recorded at the scrapping visit, else the unit's latest defect, else
-  "unspecified") and under that defect's origin operation (else the scrapping operation).
+  "unspecified") and under that defect's origin operation (else the scrapping operation), as
+  ingest keeps it on the scrap record (`scrap`).
 - WIP: units waiting for, or in process at, each operation (``unit.next_operation``).
 
 Track-outs are counted from the tallies ingest keeps (`tallies`), so a window of days reads a few
@@ -24,14 +25,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, literal_column, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from forgeline.production import tallies
 from forgeline.production.catalog import catalogs, current_revision_number
 from forgeline.production.performance import check_window, plant_stations
-from forgeline.production.routing import Result, Status
-from forgeline.production.tables import Defect, OperationRecord, Unit
+from forgeline.production.routing import Status
+from forgeline.production.scrap import IS_SCRAP
+from forgeline.production.tables import OperationRecord, Unit
 from forgeline.production.tallies import TrackOuts
 
 UNSPECIFIED = "unspecified"
@@ -181,48 +183,21 @@ def _bars(counts: list[tuple[str, int]], total: int) -> list[ParetoBar]:
 
 
 def scrap_pareto(session: Session, *, since: datetime, until: datetime) -> ScrapPareto:
-    """Scrap track-outs in [since, until) by primary defect code and by origin operation."""
+    """Scrap track-outs in [since, until) by primary defect code and by origin operation (kept on
+    each scrap record by ingest, `production.scrap`: one range of the partial index of scraps)."""
     check_window(since, until)
     record = OperationRecord
-    # Both lookups go through ix_defect_unit: a unit has few defects.
-    on_visit = (
-        select(func.min(Defect.id))
-        .where(Defect.unit_id == record.unit_id, Defect.record_id == record.id)
-        .correlate(record)
-        .scalar_subquery()
-    )
-    latest = (
-        select(func.max(Defect.id))
-        .where(Defect.unit_id == record.unit_id)
-        .correlate(record)
-        .scalar_subquery()
-    )
-    scraps = (
-        select(
-            func.coalesce(Defect.defect_code, UNSPECIFIED).label("defect"),
-            func.coalesce(Defect.origin_operation, record.operation_code).label("origin"),
-        )
-        .select_from(record)
-        .outerjoin(Defect, Defect.id == func.coalesce(on_visit, latest))
-        .where(
-            # A literal, so that the planner can use the partial index of scraps (SQLite cannot
-            # match a bound parameter to an index's WHERE).
-            record.result == literal_column(f"'{Result.SCRAP.value}'"),
-            record.track_out_at >= since,
-            record.track_out_at < until,
-        )
-        .subquery()
-    )
+    keys = (record.scrap_defect, record.scrap_origin, record.operation_code)
     # One pass over the scraps, by both keys; each Pareto adds up its own.
     by_defect: dict[str, int] = defaultdict(int)
     by_origin: dict[str, int] = defaultdict(int)
-    for defect, origin, n in session.execute(
-        select(scraps.c.defect, scraps.c.origin, func.count()).group_by(
-            scraps.c.defect, scraps.c.origin
-        )
+    for code, origin, operation, n in session.execute(
+        select(*keys, func.count())
+        .where(IS_SCRAP, record.track_out_at >= since, record.track_out_at < until)
+        .group_by(*keys)
     ):
-        by_defect[str(defect)] += int(n)
-        by_origin[str(origin)] += int(n)
+        by_defect[code or UNSPECIFIED] += int(n)
+        by_origin[origin or operation] += int(n)
     total = sum(by_defect.values())
     return ScrapPareto(
         total, _bars(list(by_defect.items()), total), _bars(list(by_origin.items()), total)

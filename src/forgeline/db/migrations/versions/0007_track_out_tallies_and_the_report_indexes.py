@@ -75,7 +75,7 @@ def upgrade() -> None:
         from forgeline.production import tallies
 
         session = Session(bind=bind)
-        tallies.rebuild(session)
+        tallies.rebuild(session, days=False)
         session.flush()
 
 
