@@ -184,3 +184,21 @@ def test_state_times_puts_each_state_in_its_own_field() -> None:
         times = state_times([StateInterval(state, start, start + timedelta(seconds=n))])
         assert times.as_dict() == {s.label: float(n if s is state else 0) for s in E10State}
         assert times.total == n and (times + times).as_dict()[state.label] == 2 * n
+
+
+def test_state_times_of_a_window_count_only_the_parts_inside_it() -> None:
+    spans = [
+        StateInterval(E10State.PRODUCTIVE, T0, T0 + timedelta(hours=3)),
+        StateInterval(E10State.STANDBY, T0 + timedelta(hours=3), T0 + timedelta(hours=4)),
+        StateInterval(E10State.UNSCHEDULED_DOWN, T0 + timedelta(hours=5), T0 + timedelta(hours=6)),
+    ]
+    times = state_times(spans, T0 + timedelta(hours=2), T0 + timedelta(hours=3, minutes=30))
+    assert (times.productive, times.standby, times.unscheduled_down) == (HOUR, HOUR / 2, 0.0)
+    clipped = [
+        c
+        for s in spans
+        if (c := s.clipped(T0 + timedelta(hours=2), T0 + timedelta(hours=5, minutes=6)))
+    ]
+    assert state_times(spans, T0 + timedelta(hours=2), T0 + timedelta(hours=5, minutes=6)) == (
+        state_times(clipped)
+    )

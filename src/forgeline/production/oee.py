@@ -133,11 +133,19 @@ class StateTimes:
 _STATES = tuple(E10State)  # in StateTimes' field order (iterating the enum itself is slow)
 
 
-def state_times(intervals: Iterable[StateInterval]) -> StateTimes:
-    """Sum interval lengths per state."""
+def state_times(
+    intervals: Iterable[StateInterval],
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> StateTimes:
+    """Sum interval lengths per state; with `start` and `end`, of their parts inside [start, end)
+    (a trend's day clips a station's intervals a few thousand times per page)."""
     totals = dict.fromkeys(_STATES, 0.0)
     for interval in intervals:
-        totals[interval.state] += interval.seconds
+        lo = interval.start if start is None else max(interval.start, start)
+        hi = interval.end if end is None else min(interval.end, end)
+        if lo < hi:
+            totals[interval.state] += (hi - lo).total_seconds()
     return StateTimes(*totals.values())
 
 

@@ -238,10 +238,9 @@ def _station_inputs(
         info = stations.get(code)
         if info is None:
             continue  # a station no longer in the plant: its ideal cycle is unknown
-        clipped = [c for i in intervals.get(code, []) if (c := i.clipped(start, end))]
         count = counts.get(code, Counts())
         result[code] = station_inputs(
-            state_times(clipped),
+            state_times(intervals.get(code, []), start, end),
             ideal_piece_s=info.ideal_piece_s,
             total_count=count.total,
             good_count=min(count.good, count.total),
