@@ -52,6 +52,7 @@ from tests.identities import PASSWORD, signed_in_headers  # noqa: E402
 from forgeline.app import create_app  # noqa: E402
 from forgeline.auth.service import create_user  # noqa: E402
 from forgeline.auth.tables import User  # noqa: E402
+from forgeline.cli.server import settle_heap  # noqa: E402
 from forgeline.config import load_settings  # noqa: E402
 from forgeline.db.engine import make_engine  # noqa: E402
 from forgeline.db.session import make_session_factory, session_scope  # noqa: E402
@@ -205,7 +206,9 @@ def main() -> None:
         else:
             settings, headers = build(Path(folder), args.pieces)
         built_s = time.perf_counter() - started
-        with TestClient(create_app(settings), headers=headers) as client:
+        app = create_app(settings)
+        settle_heap()  # as `forgeline serve` does
+        with TestClient(app, headers=headers) as client:
             baseline = timed_requests(client, BASELINE, args.repeat)
             wanted = [p for p in PAGES if seeded or p not in HISTORY_ONLY]
             if seeded and args.pieces:
