@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from sklearn.ensemble import RandomForestClassifier
 
 from forgeline.inspection import classify
@@ -44,3 +45,35 @@ def test_rules_baseline_names_obvious_shapes() -> None:
     assert classify.rule_class([ragged[n] for n in FEATURE_NAMES]) == "crack"
     assert classify.rule_class([edge[n] for n in FEATURE_NAMES]) == "chip"
     assert classify.rule_class([base[n] for n in FEATURE_NAMES]) == "dig"
+
+
+def test_boosted_trees_from_json_match_sklearn() -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(400, len(FEATURE_NAMES)))
+    label = (x[:, 0] > 0).astype(int) + (x[:, 5] > 0.7).astype(int) + (x[:, 9] > 1.2).astype(int)
+    y = np.array(["stain", "dig", "dust", "scratch"])[label]
+    boosted = classify.train_boosting(x, list(y), seed=2)
+    again = classify.Forest.from_json(json.loads(json.dumps(boosted.to_json())))
+    assert again.kind == "gradient_boosting"
+    assert again.classes == ("scratch", "dig", "stain", "dust")
+    reference = HistGradientBoostingClassifier(**classify.BOOSTING_PARAMS, random_state=2)
+    reference.fit(x, y)
+    test = rng.normal(size=(300, len(FEATURE_NAMES)))
+    order = [list(reference.classes_).index(c) for c in again.classes]
+    assert np.allclose(again.proba(test), reference.predict_proba(test)[:, order], atol=1e-3)
+    assert again.predict(test) == list(reference.predict(test))
+
+
+def test_classifier_of_unknown_kind_or_without_baseline_is_refused() -> None:
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(120, len(FEATURE_NAMES)))
+    y = list(np.array(["dig", "dust", "chip"])[rng.integers(0, 3, 120)])
+    data = classify.train_boosting(x, y).to_json()
+    with pytest.raises(ValueError, match="unknown classifier kind"):
+        classify.Forest.from_json({**data, "kind": "neural_net"})
+    with pytest.raises(ValueError, match="baseline"):
+        classify.Forest.from_json({**data, "baseline": []})
+    with pytest.raises(ValueError, match="different features"):
+        classify.Forest.from_json({**data, "features": data["features"][:-1]})

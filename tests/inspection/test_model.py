@@ -1,11 +1,15 @@
-"""The good-glass model's sub-pixel edge band and its deviation image."""
+"""The good-glass model's sub-pixel edge band and its deviation image; the model file's format."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import numpy.typing as npt
+import pytest
 
-from forgeline.inspection import synth
+from forgeline.inspection import store, synth
 from forgeline.inspection.geometry import PieceGeometry
 from forgeline.inspection.model import PAD, fit_mode
 
@@ -57,3 +61,34 @@ def test_deviation_beside_the_outline_is_not_inflated_by_the_edge_line() -> None
     further_in = np.median(sigma[(inside > 3.5) & (inside < 5)])
     # 1.2x here; smoothing the deviation over 3 x 3 px on the band too made it 1.55x.
     assert beside_edge < 1.35 * further_in
+
+
+def test_a_model_file_of_an_older_format_is_refused_with_the_reason(
+    bundle: store.Bundle, tmp_path: Path
+) -> None:
+    """A `/2` file's classifier saw 48 features, not the shape fits: it is not read as if it
+    were current, and the message says what to do."""
+    path = tmp_path / "old.npz"
+    store.save(bundle, path)
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files if name != "sha256"}
+    meta = json.loads(bytes(arrays["meta"]).decode())
+    meta["format"] = "forgeline-aoi-model/2"
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    arrays["sha256"] = np.frombuffer(store._digest(arrays).encode(), dtype=np.uint8)
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match=r"older model file \(forgeline-aoi-model/2.*retrain"):
+        store.load(path)
+    meta["format"] = "something-else/9"
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    del arrays["sha256"]
+    arrays["sha256"] = np.frombuffer(store._digest(arrays).encode(), dtype=np.uint8)
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match="is not a forgeline-aoi-model/3 file"):
+        store.load(path)
+
+
+def test_trained_classifier_names_the_shape_fit_features(bundle: store.Bundle) -> None:
+    assert bundle.forest is not None and bundle.forest.kind == "random_forest"
+    features = bundle.meta["classifier"]["features"]
+    assert "fit_pit_vs_particle" in features and "radial_ring_vs_disc" in features

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
+from forgeline.inspection import shape_fit
 from forgeline.inspection.detect import (
     GROW_LEVEL,
     THIN_LEVEL,
@@ -73,6 +74,10 @@ FEATURE_NAMES = (
     "weighted_major",
     "weighted_minor",
     "weighted_elongation",
+    "wiggle",
+    "centreline_spread",
+    *shape_fit.NAMES,
+    *shape_fit.RADIAL_NAMES,
 )
 SORTED_RANKS = (3, 5, 8, 12, 18, 24)
 # Rings (px from the blob's centre) of the radial contrast profile.
@@ -180,6 +185,36 @@ def _small_shape(v: npt.NDArray[np.float32], iy: int, ix: int) -> tuple[float, .
     return (cross / top, float(diag) / top, lopsided / top, major, minor, major / minor)
 
 
+def _centreline(
+    ys: npt.NDArray[np.intp], xs: npt.NDArray[np.intp], axis: npt.NDArray[np.float64]
+) -> tuple[float, float]:
+    """How far a long blob's centreline strays from a smooth curve, and how wide it is across.
+
+    The pixels are projected on the major axis and cut into 2 px slices; each slice's median
+    offset across is a centreline point. A scratch is straight or gently curved, so a quadratic
+    through those points leaves a fraction of a pixel (the wiggle); a crack is a jagged random
+    walk and leaves more. The spread is the mean extent across per slice (branches widen it)."""
+    along = ys * axis[0] + xs * axis[1]
+    across = -ys * axis[1] + xs * axis[0]
+    slices = ((along - along.min()) // 2).astype(np.int64)
+    count = int(slices.max()) + 1
+    if count < 5:
+        return 0.0, 0.0
+    order = np.lexsort((across, slices))
+    s_sorted, a_sorted = slices[order], across[order]
+    starts = np.searchsorted(s_sorted, np.arange(count))
+    ends = np.searchsorted(s_sorted, np.arange(count), side="right")
+    filled = ends > starts
+    if filled.sum() < 5:
+        return 0.0, 0.0
+    mid = a_sorted[(starts + ends - 1) // 2][filled]  # the median pixel of each slice
+    lo, hi = a_sorted[starts[filled]], a_sorted[ends[filled] - 1]
+    t = np.arange(count)[filled].astype(np.float64)
+    coeffs = np.polyfit(t, mid, 2)
+    wiggle = float(np.sqrt(np.mean((np.polyval(coeffs, t) - mid) ** 2)))
+    return wiggle, float(np.mean(hi - lo + 1))
+
+
 def _coherence(z: npt.NDArray[np.float32], mask: npt.NDArray[np.bool_]) -> float:
     """Orientation coherence of the structure tensor over the blob (1: one direction, as a
     straight scratch; near 0: no preferred direction, as a pit)."""
@@ -244,7 +279,13 @@ def measure(  # noqa: PLR0915 (one feature after another)
     wy0, wx0 = max(round(y0 + cy) - PROFILE_HALF, 0), max(round(x0 + cx) - PROFILE_HALF, 0)
     wy1, wx1 = min(round(y0 + cy) + PROFILE_HALF + 1, h), min(round(x0 + cx) + PROFILE_HALF + 1, w)
     window = ctx.z(wy0, wy1, wx0, wx1)
-    profile = _profile(window, y0 + cy - wy0, x0 + cx - wx0, radius, sign)
+    wcy, wcx = y0 + cy - wy0, x0 + cx - wx0
+    profile = _profile(window, wcy, wcx, radius, sign)
+    signed_window = window * np.float32(sign)
+    fits = (
+        *shape_fit.fit(shape_fit.patch_at_peak(signed_window, wcy, wcx)),
+        *shape_fit.radial_fit(signed_window, wcy, wcx),
+    )
     grown = ndimage.binary_dilation(mask, structure=EIGHT, iterations=2) & ~mask
     inside_mean = float((z[mask] * sign).mean())
     outside_mean = float((z[grown] * sign).mean()) if grown.any() else 0.0
@@ -281,6 +322,8 @@ def measure(  # noqa: PLR0915 (one feature after another)
         _coherence(z, mask),
         float((z[mask] * sign > 0).mean()),
         *profile[10:],
+        *_centreline(ys, xs, evecs[:, -1]),
+        *fits,
     )
     return Blob(
         bbox=bbox,

@@ -23,7 +23,12 @@ from forgeline.inspection.classify import Forest
 from forgeline.inspection.geometry import PieceGeometry
 from forgeline.inspection.model import GoodGlassModel, ModeModel, build
 
-FORMAT = "forgeline-aoi-model/2"
+FORMAT = "forgeline-aoi-model/3"
+# Earlier formats, and why they cannot be read: their classifier saw other features.
+OLDER_FORMATS = {
+    "forgeline-aoi-model/1": "first-order edge model, fewer features",
+    "forgeline-aoi-model/2": "classifier on 48 blob features, without the shape fits",
+}
 MODE_ARRAYS = (
     "mean",
     "inv_sigma",
@@ -88,7 +93,13 @@ def load(path: Path) -> Bundle:
         raise ValueError(f"{path} failed its integrity check (truncated or modified)")
     meta: dict[str, Any] = json.loads(bytes(arrays["meta"]).decode())
     meta["sha256"] = bytes(stored).decode()
-    if meta.get("format") != FORMAT:
+    found = meta.get("format")
+    if found in OLDER_FORMATS:
+        raise ValueError(
+            f"{path} is an older model file ({found}: {OLDER_FORMATS[found]}); this version "
+            f"reads {FORMAT}: retrain it with `forgeline aoi train`"
+        )
+    if found != FORMAT:
         raise ValueError(f"{path} is not a {FORMAT} file (retrain with `forgeline aoi train`)")
     modes = {}
     for name, info in meta["modes"].items():

@@ -22,7 +22,7 @@ from forgeline.inspection.detect import CHANNELS, DEFAULT_THRESHOLDS
 from forgeline.inspection.geometry import PieceGeometry
 from forgeline.inspection.model import build, fit_mode
 
-VERSION = "1.0"
+VERSION = "1.1"
 MARGIN = 1.05
 # Share of calibration images allowed a false call: 1 in 250, well inside the 1 % target.
 ALLOWED_SHARE = 0.004
@@ -91,9 +91,7 @@ def train(
     classifier_metrics: dict[str, Any] = {"train_detections": len(train_rows)}
     forest = None
     if len({cls for _, cls in train_rows}) >= 2:
-        trial = classify.train_forest(
-            np.array([f for f, _ in train_rows]), [c for _, c in train_rows]
-        )
+        trial = classify.train(np.array([f for f, _ in train_rows]), [c for _, c in train_rows])
         if held_rows:
             x = np.array([f for f, _ in held_rows])
             truth = [c for _, c in held_rows]
@@ -109,7 +107,7 @@ def train(
                 ),
             )
         all_rows = train_rows + held_rows
-        forest = classify.train_forest(np.array([f for f, _ in all_rows]), [c for _, c in all_rows])
+        forest = classify.train(np.array([f for f, _ in all_rows]), [c for _, c in all_rows])
     meta.update(
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         training_data={
