@@ -4,6 +4,8 @@ and the demo's history (`fill_demo`, called by `forgeline demo`)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import typer
@@ -16,6 +18,7 @@ from forgeline.cli.context import settings as cli_settings
 from forgeline.config import Settings
 from forgeline.db.session import SessionFactory
 from forgeline.errors import DomainError
+from forgeline.twin.aoi_station import DemoModel
 from forgeline.twin.report import RunSummary
 from forgeline.twin.scenario import Scenario
 from forgeline.twin.service import DrivenRun, simulate_into
@@ -27,10 +30,19 @@ plan_app = typer.Typer(help="Plan the plant: equipment for a production target."
 # The demo's handset line: a tenth of the Sentinel cover glass is assembled into handsets
 # (~350 handsets; flash, issuance and the end-of-line check cost ~12 ms a device on SQLite).
 DEMO_HANDSET_SHARE = 0.1
+AoiImagesOption = typer.Option(
+    0.0, "--aoi-images", min=0.0, max=1.0,
+    help="share of the pieces at AOI whose synthetic image is posted and judged by Forgeline's "
+    "detector (the model at <data_dir>/aoi/model.npz; without one, the twin's own vision result)",
+)  # fmt: skip
 
 
 def run_with_progress(
-    factory: SessionFactory, scenario: Scenario, quiet: bool, settings: Settings | None = None
+    factory: SessionFactory,
+    scenario: Scenario,
+    quiet: bool,
+    settings: Settings | None = None,
+    make_aoi_model: Callable[[], DemoModel] | None = None,
 ) -> DrivenRun:
     progress = Progress(
         TextColumn("simulating"), BarColumn(), TaskProgressColumn(), TextColumn("{task.fields[n]}"),
@@ -42,7 +54,8 @@ def run_with_progress(
         def update(done: float, events: int) -> None:
             progress.update(task, completed=done, n=f"{events:,} events")
 
-        driven = simulate_into(factory, scenario, CLI_ACTOR, update, settings=settings)
+        driven = simulate_into(factory, scenario, CLI_ACTOR, update, settings=settings,
+                               make_aoi_model=make_aoi_model)  # fmt: skip
         progress.update(task, completed=1.0)
     return driven
 
@@ -90,11 +103,13 @@ def simulate(
         0.0, "--handsets", help="share of finished Sentinel glass assembled into handsets "
         "(0: no handset line; above 0 initialises the factory PKI if it has none)",
     ),
+    aoi_images: float = AoiImagesOption,
     as_json: bool = JsonOption,
 ) -> None:  # fmt: skip
     """Simulate the plant into the configured database through the ingest service."""
     try:
-        scenario = Scenario(days=days, scale=scale, seed=seed, handset_share=handsets)
+        scenario = Scenario(days=days, scale=scale, seed=seed, handset_share=handsets,
+                            aoi_images=aoi_images)  # fmt: skip
         factory = cli_factory()
         driven = run_with_progress(factory, scenario, as_json, cli_settings())
         oee = oee_by_type(factory, driven)
@@ -120,6 +135,7 @@ def _finish(driven: DrivenRun, oee: dict[str, float | None], as_json: bool) -> N
             f"{sub.totals['rejected']:,} rejected; {sub.actions} bath actions"
         )
         _print_handsets(driven)
+        _print_aoi_images(driven)
         for r in sub.rejections:
             console.print(f"  {r.event_id}: [{r.code}] {r.message}", markup=False)
     if sub.totals["rejected"] or sub.provisioned.refused or sub.provisioned.eol_failed:
@@ -139,13 +155,47 @@ def _print_handsets(driven: DrivenRun) -> None:
             console.print(f"  refused: {reason}", markup=False)
 
 
+def _print_aoi_images(driven: DrivenRun) -> None:
+    a = driven.summary.aoi_images
+    if not a:
+        return
+    posted = a["posted"]
+    assert isinstance(posted, dict)
+    console.print(
+        f"AOI images: {a['sampled']:,} of {a['reached']:,} pieces at AOI sampled; posted "
+        f"{posted['image']:,} images, {posted['station_result']:,} station results; Forgeline "
+        f"passed {a['forgeline_pass']:,}, failed {a['forgeline_fail']:,}, sent to re-clean "
+        f"{a['forgeline_rework']:,}; agreed with the twin {a['agreed']:,}, missed (twin failed, "
+        f"detector passed) {a['missed']:,}, false rejects {a['false_reject']:,}; on hold "
+        f"{a['held']:,}; refused {a['refused'] or 0}; not drawable {a['not_drawable'] or 0}",
+        markup=False,
+    )
+    if a["model_trained_s"] is not None:
+        console.print(f"  AOI model trained for the demo in {a['model_trained_s']} s (512 x 256, "
+                      "90 generated images)", markup=False)  # fmt: skip
+    if a["no_model"]:
+        console.print(f"  no AOI model, posted the twin's own vision result: {a['no_model']}",
+                      markup=False)  # fmt: skip
+    if a["cpu_ms_per_image"]:
+        console.print(f"  CPU ms per image: {a['cpu_ms_per_image']}", markup=False)
+
+
 def fill_demo(
-    factory: SessionFactory, days: float, scale: float, seed: int, settings: Settings
+    factory: SessionFactory,
+    days: float,
+    scale: float,
+    seed: int,
+    settings: Settings,
+    aoi_images: float = 0.0,
 ) -> DrivenRun:
-    """The demo's history: `days` of simulated production ending now, handsets included."""
+    """The demo's history: `days` of simulated production ending now, handsets included; AOI
+    stations post images of `aoi_images` of their pieces (a small model is trained first when
+    the demo's data directory has none)."""
     started = time.perf_counter()
-    scenario = Scenario(days=days, scale=scale, seed=seed, handset_share=DEMO_HANDSET_SHARE)
-    driven = run_with_progress(factory, scenario, False, settings)
+    scenario = Scenario(days=days, scale=scale, seed=seed, handset_share=DEMO_HANDSET_SHARE,
+                        aoi_images=aoi_images)  # fmt: skip
+    make_model = partial(_demo_model, factory, settings) if aoi_images > 0 else None
+    driven = run_with_progress(factory, scenario, False, settings, make_model)
     s = driven.summary
     console.print(
         f"Simulated {days:g} days in {time.perf_counter() - started:.1f} s: {s.started:,} pieces "
@@ -153,7 +203,19 @@ def fill_demo(
         f"{driven.submitter.totals['accepted']:,} events ingested"
     )
     _print_handsets(driven)
+    _print_aoi_images(driven)
     return driven
+
+
+def _demo_model(factory: SessionFactory, settings: Settings) -> DemoModel:
+    """Made at the demo's first AOI image when its data directory has no model."""
+    from forgeline.db.session import session_scope
+    from forgeline.plant.service import current_revision
+    from forgeline.twin.aoi_station import demo_model
+
+    with session_scope(factory) as session:
+        plant = current_revision(session).definition
+    return demo_model(settings, plant)
 
 
 @plan_app.command("capacity")

@@ -148,6 +148,22 @@ def stain(rng: np.random.Generator, y: float, x: float, diameter: float) -> Shap
     return Shape(int(y) - half, int(x) - half, profile, profile >= 0.5)
 
 
+def in_glass(rng: np.random.Generator, cls: str, y: float, x: float, size: float) -> Shape:
+    """A defect of class `cls` centred at (y, x) in the glass: any class but a chip, which is
+    cut from the outline (`chip`)."""
+    if cls == "scratch":
+        return scratch(rng, y, x, size)
+    if cls == "crack":
+        return crack(rng, y, x, size, float(rng.uniform(0, 2 * np.pi)))
+    if cls == "dig":
+        return dig(y, x, size)
+    if cls == "bubble":
+        return bubble(y, x, size)
+    if cls == "dust":
+        return dust(rng, y, x, size)
+    return stain(rng, y, x, size)
+
+
 def chip(y: float, x: float, size: float, inside: BoolArray) -> Shape:
     """A bite out of the edge: the part of a disc centred on the edge that lies in the glass.
 

@@ -127,17 +127,7 @@ def _place(rng: np.random.Generator, geom: PieceGeometry, cls: str, size: float)
         iy, ix = int(y), int(x)
         if d_out[iy, ix] < -keep_off and d_hole[iy, ix] > keep_off:
             break
-    if cls == "scratch":
-        return defects.scratch(rng, y, x, size)
-    if cls == "crack":
-        return defects.crack(rng, y, x, size, float(rng.uniform(0, 2 * np.pi)))
-    if cls == "dig":
-        return defects.dig(y, x, size)
-    if cls == "bubble":
-        return defects.bubble(y, x, size)
-    if cls == "dust":
-        return defects.dust(rng, y, x, size)
-    return defects.stain(rng, y, x, size)
+    return defects.in_glass(rng, cls, y, x, size)
 
 
 def _sign(rng: np.random.Generator, cls: str, mode: str) -> float:

@@ -167,6 +167,13 @@ class Submitter:
     _calls: int = 0
 
     def __call__(self, items: list[Item], done: float) -> None:
+        self.take(items)
+        self._calls += 1
+        if done >= 1.0 or self._calls % self.flush_every == 0:
+            self.flush()
+
+    def take(self, items: list[Item]) -> None:
+        """Queue events (sent when a batch is full or at the next flush), perform actions."""
         for item in items:
             if isinstance(item, Action):
                 self.flush()
@@ -175,9 +182,6 @@ class Submitter:
                 self._pending.append(item)
                 if len(self._pending) >= self.batch_size:
                     self.flush()
-        self._calls += 1
-        if done >= 1.0 or self._calls % self.flush_every == 0:
-            self.flush()
 
     def flush(self) -> None:
         if not self._pending:

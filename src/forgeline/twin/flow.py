@@ -89,8 +89,10 @@ def decide(
         if defect is None and failed and q.mix:
             kind = q.mix[int(twin.rng.choice(len(q.mix), p=q.weights))]
             zone = kind.zones[int(twin.rng.integers(len(kind.zones)))] if kind.zones else None
-            x = round(float(twin.rng.uniform(2, 68)), 2)
-            y = round(float(twin.rng.uniform(2, 150)), 2)
+            # On the outline as the defect map draws it: x along the 152.4 mm length, y across
+            # the 70.5 mm width (the worn CNC fixture's spot is x 18, y 6.5).
+            x = round(float(twin.rng.uniform(2, 150)), 2)
+            y = round(float(twin.rng.uniform(2, 68)), 2)
             defect = (kind.code, zone, x, y)
         elif defect is None and failed:
             defect = ("DIM", None, None, None)
@@ -193,6 +195,14 @@ def _due(twin: Twin, plan: Plan, station: Station, run: int, shift: int) -> bool
 # track-in and track-out.
 Before = Callable[[Station, list[Piece], list[str], float], None]
 During = Callable[[Piece, str, float], None]
+# A piece's outcome as `decide` gives it: (result, rework target, defect found).
+Outcome = tuple[str, str | None, tuple[str, str | None, float | None, float | None] | None]
+# An inspection that judges a piece outside the twin (AOI images, `aoi_images.py`):
+# `inspect(op, station, piece, outcome, track_out_time)` sends the piece's result itself and
+# returns it as (result, rework target), or (HELD, None) for a piece put on hold meanwhile, or
+# None to leave the piece to the twin's own defect and track-out events.
+Inspect = Callable[[OpModel, Station, Piece, Outcome, float], tuple[str, str | None] | None]
+HELD = "held"
 
 
 def piece_step(
@@ -201,6 +211,7 @@ def piece_step(
     pieces: list[Piece],
     before: Before | None = None,
     during: During | None = None,
+    inspect: Inspect | None = None,
 ) -> Process:
     """Each piece on the station's first free slot; track-in, track-out, defects, samples."""
     env, stream, rng = twin.env, twin.stream, twin.rng
@@ -234,13 +245,19 @@ def piece_step(
         stream.emit("track_in", start, fields)
         if during is not None:
             during(piece, result, start + 0.5)
-        if defect is not None:
-            _defect(twin, piece, station, defect, end - 0.5)
-        out: dict[str, Any] = {"uid": piece.uid, "station": station.code, "result": result}
-        if target is not None:
-            out["rework_to"] = target
-        stream.emit("track_out", end, out)
-        if apply(twin, op, piece, result, target):
+        judged = inspect(op, station, piece, (result, target, defect), end) if inspect else None
+        if judged is None:
+            if defect is not None:
+                _defect(twin, piece, station, defect, end - 0.5)
+            out: dict[str, Any] = {"uid": piece.uid, "station": station.code, "result": result}
+            if target is not None:
+                out["rework_to"] = target
+            stream.emit("track_out", end, out)
+            judged = (result, target)
+        elif judged[0] == HELD:
+            twin.ledger_of(piece).held += 1
+            continue
+        if apply(twin, op, piece, *judged):
             onward.append(piece)
     last = max(end for _, end in times)
     measure(twin, op, station, pieces, visit, last + 1.0, station.runs)

@@ -140,6 +140,7 @@ class Twin:
         self.glass_stock: dict[str, deque[Piece]] = {}
         self.glass_finished: dict[str, int] = {}
         self.handset_line: Any = None  # a `handsets.HandsetLine` once attached
+        self.aoi: Any = None  # an `aoi_images.AoiImages` when the run posts AOI images
 
     # -- build -------------------------------------------------------------------------------
 

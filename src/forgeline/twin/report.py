@@ -35,6 +35,7 @@ class RunSummary:
     steps: list[StepYield] = field(default_factory=list)
     utilisation: dict[str, float] = field(default_factory=dict)
     handsets: dict[str, int] = field(default_factory=dict)  # the handset line's, if it ran
+    aoi_images: dict[str, object] = field(default_factory=dict)  # posted AOI images, if any
 
     @property
     def in_process(self) -> int:
@@ -49,6 +50,7 @@ class RunSummary:
             "first_pass_yield": {s.operation: s.fpy for s in self.steps},
             "utilisation": self.utilisation,
             **({"handsets": self.handsets} if self.handsets else {}),
+            **({"aoi_images": self.aoi_images} if self.aoi_images else {}),
         }  # fmt: skip
 
 
@@ -83,6 +85,7 @@ def summarise(twin: Twin) -> RunSummary:
         started=ledger.started, good=ledger.good, scrapped=ledger.scrapped, held=ledger.held,
         events=twin.stream.count, steps=steps, utilisation=utilisation(twin),
         handsets=line_of(twin).counts(twin) if twin.handset_line is not None else {},
+        aoi_images=twin.aoi.report() if twin.aoi is not None else {},
     )  # fmt: skip
 
 

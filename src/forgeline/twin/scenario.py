@@ -26,6 +26,9 @@ class Scenario:
     `defect_multiplier` scales every operation's defect rate (a young plant: above 1).
     `handset_share` turns the handset line on: that share of the finished cover glass of the
     handset models' cover-glass products is assembled into handsets (0: no handset line).
+    `aoi_images` is the share of the pieces reaching an AOI station whose image is posted to
+    Forgeline, whose detector then decides (`aoi_images.py`; 0: none; only a run driven into a
+    database posts images).
     """
 
     days: float = 7.0
@@ -41,6 +44,7 @@ class Scenario:
     warm_up_days: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
     handset_share: float = 0.0
+    aoi_images: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0 < self.days <= MAX_DAYS:
@@ -55,6 +59,8 @@ class Scenario:
             raise invalid("twin.utilisation_invalid", "target utilisation must be in (0, 1]")
         if not 0 <= self.handset_share <= 1:
             raise invalid("twin.handset_share_invalid", "handset share must be in [0, 1]")
+        if not 0 <= self.aoi_images <= 1:
+            raise invalid("twin.aoi_images_invalid", "the AOI image share must be in [0, 1]")
         if not 1 <= self.tray_size <= 1000:
             raise invalid("twin.tray_size_invalid", "tray size must be 1-1000")
 

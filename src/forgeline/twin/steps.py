@@ -8,6 +8,7 @@ types with `register`, and every twin built afterwards uses them.
 from __future__ import annotations
 
 from forgeline.plant.definition import PlantDefinition
+from forgeline.twin.aoi_images import aoi_step
 from forgeline.twin.batches import batch_step
 from forgeline.twin.flow import StepHandler, piece_step
 from forgeline.twin.handsets import assemble_step, attach, final_test_step, provision_step
@@ -39,3 +40,5 @@ def build(plant: PlantDefinition, scenario: Scenario) -> Twin:
 register("display_assembly", assemble_step)
 register("flash_provision", provision_step)
 register("final_test", final_test_step)
+# AOI stations post images of a sample of their pieces when the run asks (`aoi_images.py`).
+register("aoi", aoi_step)
