@@ -33,6 +33,15 @@ class Shape:
     angle: float | None = None  # direction of a line defect, radians
 
 
+def in_frame(shape: Shape, height: int, width: int) -> tuple[int, int, int, int, F32, BoolArray]:
+    """The part of a shape inside a height x width image: y0, y1, x0, x1, profile and mask."""
+    y0, x0 = max(shape.y0, 0), max(shape.x0, 0)
+    y1 = min(shape.y0 + shape.profile.shape[0], height)
+    x1 = min(shape.x0 + shape.profile.shape[1], width)
+    rows, cols = slice(y0 - shape.y0, y1 - shape.y0), slice(x0 - shape.x0, x1 - shape.x0)
+    return y0, y1, x0, x1, shape.profile[rows, cols], shape.mask[rows, cols]
+
+
 def _patch_from_points(points: npt.NDArray[np.float64], width: float, pad: int = 4) -> Shape:
     """A stroke through `points` (y, x) of the given width, as a blurred skeleton."""
     y0 = int(np.floor(points[:, 0].min())) - pad

@@ -79,11 +79,7 @@ def _draw(
     size = size_px(geom, rules, defect, rng)
     y, x = place(geom, defect, rng)
     shape = _shape(rng, geom, defect, y, x, size)
-    y0, x0 = max(shape.y0, 0), max(shape.x0, 0)
-    y1 = min(shape.y0 + shape.profile.shape[0], geom.height)
-    x1 = min(shape.x0 + shape.profile.shape[1], geom.width)
-    prof = shape.profile[y0 - shape.y0 : y1 - shape.y0, x0 - shape.x0 : x1 - shape.x0]
-    mask = shape.mask[y0 - shape.y0 : y1 - shape.y0, x0 - shape.x0 : x1 - shape.x0]
+    y0, y1, x0, x1, prof, mask = defects.in_frame(shape, geom.height, geom.width)
     if not mask.any():
         return
     level = float(np.median(clean[y0:y1, x0:x1][mask]))
