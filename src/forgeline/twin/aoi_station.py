@@ -214,21 +214,29 @@ DEMO_MODEL_SIZE = (512, 256)
 DEMO_MODEL_SEED = 8
 
 
+def _readable(path: Path) -> bool:
+    """A model file this version reads; an older format or a damaged file is not (the demo
+    then trains a new one in its place)."""
+    from forgeline.inspection import store
+
+    try:
+        store.load(path)
+    except (FileNotFoundError, ValueError):
+        return False
+    return True
+
+
 def demo_model(settings: Settings, plant: PlantDefinition) -> DemoModel:
     """The plant's model file for the demo: kept if there is one this version reads, else
     trained on a small generated set (deleted again afterwards)."""
     import tempfile
 
-    from forgeline.inspection import store, training
+    from forgeline.inspection import training
     from forgeline.inspection.dataset import Recipe, write_dataset
 
     path = submit.model_path(settings)
-    if path.is_file():
-        try:
-            store.load(path)
-            return DemoModel(path, False, 0.0)
-        except ValueError:
-            pass  # an older format or a damaged file: the demo makes a new one
+    if _readable(path):
+        return DemoModel(path, False, 0.0)
     started = time.perf_counter()
     path.parent.mkdir(parents=True, exist_ok=True)
     width, height = DEMO_MODEL_SIZE
