@@ -23,9 +23,11 @@ browser:
 	  echo "installing Debian chromium for browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-## test: the whole suite, on SQLite and PostgreSQL (PostgreSQL required when CI=true)
+## test: the whole suite, on SQLite and PostgreSQL (PostgreSQL required when CI=true), one
+## worker process per core (pytest-xdist); a test file stays on one worker, so a file's
+## session fixtures (the inspection tests' trained model) are built once per worker at most
 test: $(STAMP) browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

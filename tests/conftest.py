@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,6 +34,11 @@ pytest_plugins = ["tests.identities"]
 # Rich wraps CLI output at the terminal's width, which differs between machines (and with the
 # length of the checkout's path); tests read the output unwrapped.
 os.environ["COLUMNS"] = "240"
+
+# Tests never assert on timing: Hypothesis's per-example deadline and its "generation too slow"
+# check are timings, and fail when the suite's workers share a loaded machine.
+settings.register_profile("forgeline", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("forgeline")
 
 PG_ADMIN_URL = os.environ.get(
     "FORGELINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -23,7 +23,7 @@ AKI = x509.AuthorityKeyIdentifier.from_issuer_public_key(CA_KEY.public_key())
 DEVICE = ec.generate_private_key(ec.SECP256R1()).public_key()
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(
     st.from_regex(r"^[A-Z0-9]{6,20}$", fullmatch=True),
     st.integers(min_value=1, max_value=2**127 - 1),

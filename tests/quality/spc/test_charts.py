@@ -183,7 +183,7 @@ def test_capability_one_sided_and_normality() -> None:
     assert "NaN" not in doc and "Infinity" not in doc
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(
     st.one_of(
         st.lists(

@@ -113,7 +113,7 @@ def test_rules_break_on_short_series_without_error() -> None:
 LEVELS = [-3.5, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.5]
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=250)
 @given(
     values=st.lists(st.sampled_from(LEVELS), min_size=0, max_size=60),
     flag=st.sampled_from(["completing", "pattern"]),
@@ -162,7 +162,7 @@ def test_vectorised_rules_match_the_loop_reference(
 OFF_BOUNDARY = [-3.5, -2.5, -1.5, -0.5, 0.0, 0.5, 1.5, 2.5, 3.5]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     z=st.lists(st.sampled_from(OFF_BOUNDARY), min_size=1, max_size=40),
     sizes=st.lists(st.integers(2, 9), min_size=40, max_size=40),

@@ -19,7 +19,7 @@ def approx(value: float) -> object:
     return pytest.approx(value, rel=REL, abs=1e-12)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(seed=st.integers(0, 2**32 - 1), count=st.integers(20, 300))
 def test_individuals_limits_and_all_nelson_rules(seed: int, count: int) -> None:
     rng = np.random.default_rng(seed)
