@@ -46,6 +46,7 @@ from forgeline.auth.permissions import Role
 from forgeline.auth.principal import SYSTEM_ACTOR, Principal, PrincipalKind
 from forgeline.auth.service import create_user, grant_skill
 from forgeline.auth.sessions import sign_in
+from forgeline.cli.server import settle_heap
 from forgeline.config import load_settings
 from forgeline.db.engine import make_engine
 from forgeline.db.session import make_session_factory, session_scope
@@ -178,7 +179,9 @@ def http_rate(url: str, secret_key: str, batches: list[list[dict[str, Any]]]) ->
         "Content-Type": "application/json",
     }
     seconds, outcomes = [], {"accepted": 0, "duplicate": 0, "rejected": 0}
-    with TestClient(create_app(settings, factory)) as client:
+    app = create_app(settings, factory)
+    settle_heap()  # as `forgeline serve` does once the app is built
+    with TestClient(app) as client:
         for events in batches:
             body = json.dumps(events).encode()
             started = time.perf_counter()

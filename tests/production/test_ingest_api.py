@@ -115,3 +115,22 @@ def test_a_station_token_sends_for_its_station_only(
         ("rejected", "event.wrong_station"),
     ]
     assert count(db, IngestedEvent) == 1
+
+
+def test_the_answer_names_each_event_as_sent(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    """Ids in the canonical UUID text whatever case they came in; an invalid event's id as it
+    was sent, or null when it had none. The answer is the report's own JSON (`to_json`)."""
+    ev = Events()
+    shouted = ev("equipment_state", station="IQC-01", state="standby")
+    shouted["event_id"] = shouted["event_id"].upper()
+    not_a_uuid = {**ev("equipment_state", station="IQC-01", state="standby"), "event_id": "x-1"}
+    no_id = {"type": "equipment_state", "station": "IQC-01", "state": "standby"}
+    body = client.post(URL, json=[shouted, not_a_uuid, no_id], headers=headers).json()
+    assert [(e["event_id"], e["outcome"]) for e in body["events"]] == [
+        (shouted["event_id"].lower(), "accepted"),
+        ("x-1", "rejected"),
+        (None, "rejected"),
+    ]
+    assert body["events"][1]["details"]["problems"]

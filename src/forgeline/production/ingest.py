@@ -12,7 +12,8 @@ from __future__ import annotations
 import gc
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
@@ -116,12 +117,23 @@ class EventOutcome:
         return f"EventOutcome({self.event_id!r}, {self.outcome!r}, {self.code!r})"
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"event_id": self.event_id, "outcome": self.outcome}
-        for key in ("code", "message", "result", "details"):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
+        return self.fields(self.event_id)
+
+    def fields(self, event_id: UUID | str | None) -> dict[str, Any]:
+        """The outcome's keys with `event_id` as given; keys whose value is None are left out."""
+        out: dict[str, Any] = {"event_id": event_id, "outcome": self.outcome}
+        if self.code is not None:
+            out["code"] = self.code
+        if self.message is not None:
+            out["message"] = self.message
+        if self.result is not None:
+            out["result"] = self.result
+        if self.details is not None:
+            out["details"] = self.details
         return out
+
+
+OUTCOMES = ("accepted", "duplicate", "rejected")
 
 
 @dataclass
@@ -131,13 +143,35 @@ class IngestReport:
     def count(self, outcome: str) -> int:
         return sum(1 for e in self.events if e.outcome == outcome)
 
+    def totals(self) -> dict[str, int]:
+        counts = Counter(e.outcome for e in self.events)
+        return {key: counts[key] for key in OUTCOMES}
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "accepted": self.count("accepted"),
-            "duplicate": self.count("duplicate"),
-            "rejected": self.count("rejected"),
-            "events": [e.to_dict() for e in self.events],
-        }
+        return {**self.totals(), "events": [e.to_dict() for e in self.events]}
+
+    def to_json(self) -> bytes:
+        """`to_dict()` as JSON, built for a 10,000-event answer: pydantic-core writes the event
+        ids' text itself, where `str(UUID)` costs a microsecond each in Python, and the
+        collector waits (as during `ingest`) while the 10^4 short-lived dicts exist."""
+        with _collector_paused():
+            events = [e.fields(e._event_id) for e in self.events]
+            return to_json({**self.totals(), "events": events})
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for a block that allocates some 10^4-10^5 short-lived,
+    acyclic objects (events, rows, outcomes): reference counting frees them anyway, and left
+    on, the collector runs many passes over them and over the old heap (measured: validation
+    alone 5x slower; a batch's answer 2.5x)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def decode_batch(body: bytes | list[Any] | dict[str, Any]) -> list[Any]:
@@ -192,16 +226,8 @@ def ingest(
     settings: Settings | None = None,
 ) -> IngestReport:
     """Apply a batch of events in order; each is accepted, answered as a duplicate, or refused."""
-    # A batch allocates some 10^5 short-lived, acyclic objects (events, rows, outcomes) that
-    # reference counting frees anyway; left on, the cyclic collector runs full passes over them
-    # and the old heap many times per batch (measured: validation alone 5x slower).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with _collector_paused():
         return _ingest(session, events_raw, principal)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _ingest(
@@ -230,15 +256,15 @@ def _ingest(
         report.events.append(_apply(state, event, known))
     flush(session, state)
     notify(session, state.observed)
-    counts = Counter(e.outcome for e in report.events)
-    if counts["accepted"]:
+    totals = report.totals()
+    if totals["accepted"]:
         append(
             session,
             actor=principal.actor,
             action="events.ingested",
             object_type="event_batch",
             object_id=str(report.events[0].event_id),
-            after={key: counts[key] for key in ("accepted", "duplicate", "rejected")},
+            after=totals,
         )
     return report
 
