@@ -117,9 +117,7 @@ def test_a_station_token_sends_for_its_station_only(
     assert count(db, IngestedEvent) == 1
 
 
-def test_the_answer_names_each_event_as_sent(
-    client: TestClient, headers: dict[str, str]
-) -> None:
+def test_the_answer_names_each_event_as_sent(client: TestClient, headers: dict[str, str]) -> None:
     """Ids in the canonical UUID text whatever case they came in; an invalid event's id as it
     was sent, or null when it had none. The answer is the report's own JSON (`to_json`)."""
     ev = Events()

@@ -210,7 +210,7 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
     ("routing.unknown_operation", lambda: STD.step("NOPE"), "'NOPE'"),
     ("routing.unknown_operation", lambda: STD.index("RIOX"), "'RIOX'"),
     ("routing.unknown_operation", lambda: track_out(STD, AT_IQC, "NOPE", Result.PASS), "PACK"),
-    ("routing.wrong_station_type", lambda: cln1("cnc", "CLN-01", True), "a ultrasonic_clean"),
+    ("routing.wrong_station_type", lambda: cln1("cnc", "CLN-01", True), "clean, not cnc"),
     ("routing.wrong_station", lambda: cln1(CLEAN, "CLN-02", True), "station(s) CLN-01"),
     ("operator.unqualified", lambda: cln1(CLEAN, "CLN-01", False), "lacks a skill"),
     ("routing.rework_not_allowed", lambda: iqc_out(Result.REWORK), "IQC has no rework loop"),

@@ -140,7 +140,7 @@ def batch_start(state: BatchState, event: BatchStart) -> dict[str, Any]:
     if (event.operation, station.station_type) not in state.current.operations_by_type:
         raise invalid(
             "batch.wrong_operation",
-            f"no operation {event.operation} runs at a {station.station_type} station",
+            f"no operation {event.operation} runs at a station of type {station.station_type}",
             operation=event.operation,
         )
     if station.code in state.held_stations:

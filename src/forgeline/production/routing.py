@@ -244,7 +244,7 @@ def track_in(
         raise _out_of_order(route, state, operation, expected)
     step = route.steps[route._index[operation]]
     if station_type != step.station_type:
-        msg = f"{operation} runs at a {step.station_type} station, not at a {station_type} one"
+        msg = f"{operation} runs at a station of type {step.station_type}, not {station_type}"
         raise invalid(
             "routing.wrong_station_type", msg, operation=operation, expected=step.station_type
         )
