@@ -5,8 +5,11 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from tests.trace.conftest import G1, H1, Genealogy
+from forgeline.production.tables import Measurement, OperationRecord
+from tests.trace.conftest import G1, H1, Genealogy, hours
 
 
 def test_empty_search_invites_a_scan(client: TestClient, as_role: object) -> None:
@@ -42,3 +45,29 @@ def test_unknown_identifier_is_a_404_with_the_reason(client: TestClient, as_role
     page = client.get("/trace?q=NO-SUCH-THING", headers=as_role("quality"))  # type: ignore[operator]
     assert page.status_code == 404
     assert 'data-code="trace.not_found"' in page.text
+
+
+def test_a_profile_of_readings_shows_as_its_range(
+    client: TestClient, genealogy: Genealogy, db: Session, as_role: object
+) -> None:
+    """Many readings of one characteristic in one visit (a cycle's bath temperature profile)
+    read as their count, range and mean, each reading a click away; a single one as itself."""
+    unit = genealogy.units[G1]
+    record = db.scalar(
+        select(OperationRecord.id).where(
+            OperationRecord.unit_id == unit, OperationRecord.operation_code == "AOI"
+        )
+    )
+    for minute, value in enumerate((449.5, 450.5, 451.0, 458.5)):
+        db.add(
+            Measurement(
+                unit_id=unit, record_id=record, operation_code="AOI", station_code="AOI-01",
+                characteristic_code="IOX-TEMP", value=value, lsl=440.0, usl=455.0,
+                in_spec=value <= 455.0, measured_at=hours(12 + minute / 60),
+            )
+        )  # fmt: skip
+    db.commit()
+    page = client.get(f"/trace?q={quote(G1)}", headers=as_role("quality"))  # type: ignore[operator]
+    assert "IOX-TEMP &times; 4: 449.5 &ndash; 458.5, mean 452.375" in page.text
+    assert page.text.count('<span class="tag tag-critical">458.5</span>') == 1
+    assert "CS_MPA 812.0" in page.text
