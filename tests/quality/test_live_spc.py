@@ -16,6 +16,7 @@ from forgeline.production.holds import units_on_hold
 from forgeline.production.tables import Bath, Carrier, Hold
 from forgeline.quality import monitoring
 from forgeline.quality.monitor_tables import SpcAlarm, SpcChart, SpcLimits, SpcPoint
+from forgeline.quality.spc import DESCRIPTIONS
 from tests.production.events_kit import GTIN_SNT_S1, Events, glass, outcomes, run, set_up_line
 
 PER_CYCLE = 5  # CS is charted in subgroups of 5 (plants/default.yaml)
@@ -319,6 +320,11 @@ def test_the_overview_shows_open_alarms(
     page = client.get("/overview/live", headers=operator)
     assert page.status_code == 200
     assert "Open SPC alarms" in page.text and f"/quality/charts/{alarm.chart_id}" in page.text
+    # Each rule by its code, explained on hover as on the alarms page and the SPC dashboard.
+    rule = alarm.rules[0]
+    explained = f'<abbr title="{DESCRIPTIONS[rule.split(":")[-1]]}">{rule}</abbr>'
+    assert explained in page.text
+    assert explained in client.get("/quality", headers=as_role("quality")).text
 
 
 def test_an_ncr_from_an_alarm_links_the_units_it_held(

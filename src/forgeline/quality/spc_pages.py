@@ -32,7 +32,11 @@ def _alarm_panel(session: Session) -> dict[str, Any] | None:
     open_alarms = spc_service.alarms(session, status="open", limit=10)
     if not open_alarms:
         return None
-    return {"spc_alarms": open_alarms, "spc_alarm_count": spc_service.open_alarm_count(session)}
+    return {
+        "spc_alarms": open_alarms,
+        "spc_alarm_count": spc_service.open_alarm_count(session),
+        "rule_text": DESCRIPTIONS,
+    }
 
 
 def add_overview_panels() -> None:
@@ -59,6 +63,7 @@ def dashboard(
             "characteristic": characteristic,
             "alarms": spc_service.alarms(session, status="open", limit=20),
             "open_alarms": spc_service.open_alarm_count(session),
+            "rule_text": DESCRIPTIONS,
         },
     )
 
