@@ -21,7 +21,8 @@ def load(db: Session, text: str) -> service.LoadResult:
 
 
 def plant_loads(db: Session) -> list[AuditEntry]:
-    return list(db.scalars(select(AuditEntry).where(AuditEntry.action == "plant.load")))
+    query = select(AuditEntry).where(AuditEntry.action == "plant.load").order_by(AuditEntry.seq)
+    return list(db.scalars(query))
 
 
 def test_nothing_loaded_is_not_found(db: Session) -> None:

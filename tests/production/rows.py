@@ -187,7 +187,8 @@ def hold_counts(db: Session) -> dict[str, int]:
 
 
 def audit_entries(db: Session, action: str) -> list[AuditEntry]:
-    return list(db.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+    query = select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq)
+    return list(db.scalars(query))
 
 
 def audit_actions(db: Session, prefix: str) -> set[str]:

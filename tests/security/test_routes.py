@@ -57,7 +57,9 @@ def test_station_provisions_and_a_refusal_is_committed(
     )  # fmt: skip
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "csr.bad_signature"
     refusals = db.scalars(
-        select(AuditEntry).where(AuditEntry.action == "identity.issue.refused")
+        select(AuditEntry)
+        .where(AuditEntry.action == "identity.issue.refused")
+        .order_by(AuditEntry.seq)  # PostgreSQL returns rows in no set order without it
     ).all()
     assert [(e.actor, e.after["code"]) for e in refusals] == [  # type: ignore[index]
         ("station:PRV-01", "identity.exists"),
