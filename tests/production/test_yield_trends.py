@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from forgeline.errors import DomainError
 from forgeline.production.catalog import catalogs, current_revision_number
 from forgeline.production.oee import Oee, OeeInputs, compute_oee
+from forgeline.production.pages.yields import pareto_figure
 from forgeline.production.performance import (
     OeeRow,
     bucketed_track_outs,
@@ -216,3 +217,16 @@ def test_a_trend_needs_back_to_back_windows(db: Session, plant: None) -> None:
     with pytest.raises(DomainError) as refused:
         daily_oee(db, [(at(0), at(0) - timedelta(hours=1))])
     assert refused.value.code == "performance.window_invalid"
+
+
+def test_the_pareto_reads_its_cumulative_share_in_quarters(db: Session, plant: None) -> None:
+    """The cumulative axis is 0-100 % in quarters whatever the counts: ticks that followed the
+    count axis's read "0%" and "97%" with one scrap, the 100 % point above the top tick."""
+    _history(db, 4)
+    data = trends(db, 7, at(NOW))
+    assert data.pareto.total
+    for by in ("defect", "origin"):
+        figure = pareto_figure(data, by)
+        cumulative = figure["data"][1]
+        assert cumulative["yaxis"] == "y2" and cumulative["y"][-1] == pytest.approx(1.0)
+        assert figure["layout"]["yaxis2"]["tickvals"] == [0, 0.25, 0.5, 0.75, 1]

@@ -110,6 +110,10 @@ def pareto_figure(data: Trends, by: str) -> dict[str, Any]:
         "side": "right",
         "range": [0, 1.02],
         "tickformat": ".0%",
+        # Quarters of the whole, not ticks that follow the count axis's (with one scrap those
+        # read "0%" and "97%", the cumulative dot above the top tick).
+        "tickmode": "array",
+        "tickvals": [0, 0.25, 0.5, 0.75, 1],
         "showgrid": False,
     }
     layout["yaxis"]["dtick"] = max(1, math.ceil(max((b.count for b in bars), default=1) / 5))
