@@ -63,6 +63,34 @@ def test_result_page_shows_the_image_with_defect_boxes(
     assert client.get("/inspection/results/999999", headers=viewer).status_code == 404
 
 
+@pytest.mark.usefixtures("aoi_model")
+def test_the_list_shows_one_verdict_when_asked(
+    db: Session, client: TestClient, settings: Settings, plant_images: Images,
+    as_role: Callable[[str], dict[str, str]],
+) -> None:  # fmt: skip
+    rejected, passed = to_aoi(db, "PG00011"), to_aoi(db, "PG00012", line=False)
+    headers = {**station_headers(db, settings, "AOI-01"), "Content-Type": "image/png"}
+    for uid, image in ((rejected, plant_images.reject), (passed, plant_images.passing)):
+        posted = client.post(
+            f"/api/v1/inspection/units/{uid}/image", content=image, headers=headers
+        )
+        assert posted.status_code == 201, posted.text
+    viewer = as_role("quality")
+    rejects = client.get("/inspection?verdict=reject", headers=viewer).text
+    assert rejected in rejects and passed not in rejects and "1 reject result" in rejects
+    assert '<option value="reject" selected>' in rejects
+    passes = client.get("/inspection?verdict=pass&station=AOI-01", headers=viewer).text
+    assert passed in passes and rejected not in passes
+    both = client.get("/inspection?verdict=", headers=viewer).text
+    assert rejected in both and passed in both
+    assert (
+        "No AOI station has reported a reclean result"
+        in client.get("/inspection?verdict=reclean", headers=viewer).text
+    )
+    unknown = client.get("/inspection?verdict=maybe", headers=viewer)
+    assert unknown.status_code == 422 and "inspection.unknown_verdict" in unknown.text
+
+
 def test_defect_map_makes_a_repeated_spot_stand_out(
     db: Session, client: TestClient, settings: Settings, as_role: Callable[[str], dict[str, str]]
 ) -> None:

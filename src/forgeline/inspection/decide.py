@@ -24,6 +24,7 @@ CLASS_CODES = {
     "dust": "DST",
 }
 PASS, RECLEAN, REJECT = "pass", "reclean", "reject"
+VERDICTS = (PASS, RECLEAN, REJECT)
 
 
 @dataclass(frozen=True)

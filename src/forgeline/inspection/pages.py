@@ -19,9 +19,9 @@ from forgeline.api.deps import SessionDep, SettingsDep
 from forgeline.auth.deps import require
 from forgeline.auth.principal import Principal
 from forgeline.db.base import utcnow
-from forgeline.errors import not_found
+from forgeline.errors import invalid, not_found
 from forgeline.inspection import results
-from forgeline.inspection.decide import CLASS_CODES
+from forgeline.inspection.decide import CLASS_CODES, VERDICTS
 from forgeline.inspection.geometry import PieceGeometry
 from forgeline.inspection.image_store import ImageStore
 from forgeline.inspection.tables import InspectionResult
@@ -53,17 +53,28 @@ def index(
     _: Reader,
     station: StationQuery = None,
     day: DayQuery = None,
+    verdict: Annotated[str | None, Query(max_length=16)] = None,
 ) -> HTMLResponse:
-    """The latest inspection results, newest first; filter by station and day."""
-    rows = results.latest(session, station or None, day)
+    """The latest inspection results, newest first; filter by station, day and verdict (the
+    rejects of a shift are what a quality engineer looks at first)."""
+    if verdict and verdict not in VERDICTS:
+        raise invalid(
+            "inspection.unknown_verdict",
+            f"no verdict {verdict!r}; one of {', '.join(VERDICTS)}",
+            verdict=verdict,
+        )
+    rows = results.latest(session, station or None, day, verdict or None)
     return render(
         request,
         "inspection/index.html",
         {
             "rows": rows,
+            "limit": results.LATEST,
             "stations": results.stations(session),
             "station": station or "",
             "day": day.isoformat() if day else "",
+            "verdicts": VERDICTS,
+            "verdict": verdict or "",
         },
     )
 

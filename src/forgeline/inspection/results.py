@@ -39,8 +39,15 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+LATEST = 200  # results the list shows at most: the newest
+
+
 def latest(
-    session: Session, station: str | None = None, day: date | None = None, limit: int = 200
+    session: Session,
+    station: str | None = None,
+    day: date | None = None,
+    verdict: str | None = None,
+    limit: int = LATEST,
 ) -> list[tuple[InspectionResult, int]]:
     """Newest first, with each result's defect count."""
     query = select(InspectionResult).order_by(
@@ -48,6 +55,8 @@ def latest(
     )
     if station:
         query = query.where(InspectionResult.station_code == station)
+    if verdict:
+        query = query.where(InspectionResult.verdict == verdict)
     if day is not None:
         start, end = _day_bounds(day)
         query = query.where(
