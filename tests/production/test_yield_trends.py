@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from forgeline.errors import DomainError
 from forgeline.production.catalog import catalogs, current_revision_number
 from forgeline.production.oee import Oee, OeeInputs, compute_oee
-from forgeline.production.pages.yields import pareto_figure
+from forgeline.production.pages.yields import count_step, pareto_figure
 from forgeline.production.performance import (
     OeeRow,
     bucketed_track_outs,
@@ -230,3 +230,11 @@ def test_the_pareto_reads_its_cumulative_share_in_quarters(db: Session, plant: N
         cumulative = figure["data"][1]
         assert cumulative["yaxis"] == "y2" and cumulative["y"][-1] == pytest.approx(1.0)
         assert figure["layout"]["yaxis2"]["tickvals"] == [0, 0.25, 0.5, 0.75, 1]
+
+
+@pytest.mark.parametrize(
+    ("raw", "step"),
+    [(0.2, 1), (1, 1), (1.4, 2), (3, 5), (7, 10), (99, 100), (141, 200), (400, 500)],
+)
+def test_count_axes_step_by_1_2_or_5_times_a_power_of_ten(raw: float, step: int) -> None:
+    assert count_step(raw) == step

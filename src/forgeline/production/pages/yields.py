@@ -93,6 +93,15 @@ def fpy_figure(data: Trends) -> dict[str, Any]:
     return {"data": [trace], "layout": layout}
 
 
+def count_step(raw: float) -> int:
+    """The smallest step of 1, 2 or 5 x 10^k (at least 1) not below `raw`: ticks of 0, 100,
+    200... rather than 0, 99, 198..."""
+    if raw <= 1:
+        return 1
+    power = 10 ** math.floor(math.log10(raw))
+    return int(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
+
+
 def pareto_figure(data: Trends, by: str) -> dict[str, Any]:
     bars = data.pareto.by_defect if by == "defect" else data.pareto.by_origin
     links = [
@@ -116,7 +125,7 @@ def pareto_figure(data: Trends, by: str) -> dict[str, Any]:
         "tickvals": [0, 0.25, 0.5, 0.75, 1],
         "showgrid": False,
     }
-    layout["yaxis"]["dtick"] = max(1, math.ceil(max((b.count for b in bars), default=1) / 5))
+    layout["yaxis"]["dtick"] = count_step(max((b.count for b in bars), default=1) / 5)
     layout["margin"]["r"] = 48
     return {
         "data": [
