@@ -179,6 +179,7 @@ def main() -> None:
                 "recall_target_by_class",
                 "recall_by_class",
                 "classification_accuracy",
+                "classification_accuracy_by_size",
                 "rule_accuracy",
                 "localisation_rate",
                 "confusion",
@@ -189,7 +190,13 @@ def main() -> None:
         records = list(batch.run(batch.evaluate, jobs, model, rules, workers=args.workers))
         report = metrics.summarise(records, load(model).model.thresholds)
         result["accuracy_set_b"] = {
-            k: report[k] for k in ("recall_target_by_class", "classification_accuracy", "confusion")
+            k: report[k]
+            for k in (
+                "recall_target_by_class",
+                "classification_accuracy",
+                "classification_accuracy_by_size",
+                "confusion",
+            )
         }
     result["load_average_at_end"] = os.getloadavg()
     print(json.dumps(result, indent=2))

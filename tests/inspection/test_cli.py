@@ -123,6 +123,14 @@ def test_eval_json_reports_the_documented_figures(model_path: Path, tmp_path: Pa
     assert report["images"] == 16 and report["data"]["seed"] == 77
     total = sum(v["n"] for v in report["recall_by_class"].values())
     assert total == sum(len(r["defects"]) for r in read_manifest(held)["images"])
+    # Accuracy per size bin adds up to the overall figure, over the found defects.
+    by_size = report["classification_accuracy_by_size"]
+    found = sum(v["found"] for v in report["recall_by_class"].values())
+    assert sum(b["n"] for b in by_size.values()) == found > 0
+    right = sum(b["correct"] for b in by_size.values())
+    assert round(right / found, 4) == report["classification_accuracy"]
+    edges = [float(k.removeprefix(">=").split("-")[0]) for k in by_size]
+    assert edges == sorted(edges)
 
 
 def test_train_refuses_a_directory_without_manifest(tmp_path: Path) -> None:

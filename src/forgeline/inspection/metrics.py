@@ -32,6 +32,11 @@ def _bin(value: float, edges: tuple[float, ...]) -> str:
     return "?"
 
 
+def _bin_order(label: str) -> float:
+    """Bins by their lower edge: "3-6" before "12-30" (as text it would come after)."""
+    return float(label.removeprefix(">=").split("-")[0])
+
+
 def match(
     detections: list[dict[str, Any]],
     truths: list[dict[str, Any]],
@@ -101,6 +106,15 @@ def summarise(records: list[dict[str, Any]], thresholds: dict[str, float]) -> di
     found = [t for t in truths if t["found"]]
     confusion: Counter[tuple[str, str]] = Counter((t["class"], t["predicted"]) for t in found)
     correct = sum(1 for t in found if t["class"] == t["predicted"])
+    accuracy_by_size: dict[str, dict[str, Any]] = {}
+    for b in sorted({_bin(t["size_px"], SIZE_BINS) for t in found}, key=_bin_order):
+        rows = [t for t in found if _bin(t["size_px"], SIZE_BINS) == b]
+        right = sum(1 for t in rows if t["class"] == t["predicted"])
+        accuracy_by_size[b] = {
+            "n": len(rows),
+            "correct": right,
+            "accuracy": round(right / len(rows), 4),
+        }
     rule_correct = sum(1 for t in found if t["class"] == t["rule_predicted"])
     defect_images = [r for r in records if not r["good"]]
     caught = sum(1 for r in defect_images if r["verdict"] != "pass")
@@ -122,6 +136,7 @@ def summarise(records: list[dict[str, Any]], thresholds: dict[str, float]) -> di
         if found
         else None,
         "classification_accuracy": round(correct / len(found), 4) if found else None,
+        "classification_accuracy_by_size": accuracy_by_size,
         "rule_accuracy": round(rule_correct / len(found), 4) if found else None,
         "confusion": {
             c: {p: confusion[(c, p)] for p in CLASSES if confusion[(c, p)]} for c in CLASSES
