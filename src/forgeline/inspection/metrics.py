@@ -32,11 +32,6 @@ def _bin(value: float, edges: tuple[float, ...]) -> str:
     return "?"
 
 
-def _bin_order(label: str) -> float:
-    """Bins by their lower edge: "3-6" before "12-30" (as text it would come after)."""
-    return float(label.removeprefix(">=").split("-")[0])
-
-
 def match(
     detections: list[dict[str, Any]],
     truths: list[dict[str, Any]],
@@ -106,15 +101,17 @@ def summarise(records: list[dict[str, Any]], thresholds: dict[str, float]) -> di
     found = [t for t in truths if t["found"]]
     confusion: Counter[tuple[str, str]] = Counter((t["class"], t["predicted"]) for t in found)
     correct = sum(1 for t in found if t["class"] == t["predicted"])
-    accuracy_by_size: dict[str, dict[str, Any]] = {}
-    for b in sorted({_bin(t["size_px"], SIZE_BINS) for t in found}, key=_bin_order):
-        rows = [t for t in found if _bin(t["size_px"], SIZE_BINS) == b]
-        right = sum(1 for t in rows if t["class"] == t["predicted"])
-        accuracy_by_size[b] = {
-            "n": len(rows),
-            "correct": right,
-            "accuracy": round(right / len(rows), 4),
-        }
+    # Per size bin, smallest first: [found, correct].
+    by_size = {_bin(lo, SIZE_BINS): [0, 0] for lo in SIZE_BINS[:-1]}
+    for t in found:
+        tally = by_size[_bin(t["size_px"], SIZE_BINS)]
+        tally[0] += 1
+        tally[1] += t["class"] == t["predicted"]
+    accuracy_by_size = {
+        b: {"n": n, "correct": right, "accuracy": round(right / n, 4)}
+        for b, (n, right) in by_size.items()
+        if n
+    }
     rule_correct = sum(1 for t in found if t["class"] == t["rule_predicted"])
     defect_images = [r for r in records if not r["good"]]
     caught = sum(1 for r in defect_images if r["verdict"] != "pass")
